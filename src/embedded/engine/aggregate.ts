@@ -1,0 +1,75 @@
+import { Aggregator } from 'mingo/aggregator';
+import { StoreError, toStoreError } from './errors.ts';
+import { mingoOptions } from './mingo-options.ts';
+import { writeStageResults } from './merge.ts';
+import { isPlainObject } from './values.ts';
+import type { Catalog } from './catalog.ts';
+import type { Doc, ScanStats } from './types.ts';
+
+export interface AggregateResult {
+  docs: Doc[];
+  /** What the leading `$match` cost (for explain and serverStatus). */
+  stats: ScanStats;
+}
+
+// Stages that build new documents instead of writing into their inputs, so stored (frozen) documents
+// can flow through them without a defensive copy.
+const NON_MUTATING = new Set(['$match', '$group', '$sort', '$limit', '$skip', '$count', '$sortByCount', '$bucket', '$bucketAuto', '$project', '$lookup', '$replaceRoot', '$replaceWith', '$sample']);
+
+function stageName(stage: Doc): string {
+  const keys = Object.keys(stage);
+  if (keys.length !== 1 || !isPlainObject(stage) || !keys[0]!.startsWith('$')) {
+    throw new StoreError('Location40324', 'A pipeline stage specification object must contain exactly one field.', { code: 40323 });
+  }
+  return keys[0]!;
+}
+
+function isNonMutating(stage: Doc): boolean {
+  const name = stageName(stage);
+  if (name === '$addFields' || name === '$set') return Object.keys(stage[name] as Doc).every((k) => !k.includes('.'));
+  if (name === '$facet') return Object.values(stage.$facet as Record<string, Doc[]>).every((p) => p.every(isNonMutating));
+  return NON_MUTATING.has(name);
+}
+
+/**
+ * Runs a pipeline on a collection. Leading `$match` stages are answered through the collection's indexes;
+ * the rest runs in mingo. A final `$out` or `$merge` writes through the catalog, so its writes are logged
+ * and indexed like any other.
+ */
+export function runAggregate(catalog: Catalog, db: string, coll: string | null, pipeline: Doc[], variables?: Doc): AggregateResult {
+  if (!Array.isArray(pipeline)) throw new StoreError('TypeMismatch', "'pipeline' option must be specified as an array");
+  pipeline.forEach(stageName);
+  let start = 0;
+  const filters: Doc[] = [];
+  while (start < pipeline.length && stageName(pipeline[start]!) === '$match') filters.push(pipeline[start++]!.$match as Doc);
+  const last = pipeline[pipeline.length - 1];
+  const writer = last && ['$out', '$merge'].includes(stageName(last)) ? last : undefined;
+  const middle = pipeline.slice(start, writer ? -1 : undefined);
+
+  let input: Doc[] = [];
+  let stats: ScanStats = { stage: 'COLLSCAN', keysExamined: 0, docsExamined: 0 };
+  const collection = coll === null ? undefined : catalog.get(db, coll);
+  if (collection) {
+    const filter = filters.length === 0 ? {} : filters.length === 1 ? filters[0]! : { $and: filters };
+    const scanned = collection.scan(filter);
+    input = scanned.records.map((r) => r.doc);
+    stats = scanned.stats;
+  }
+
+  let docs: Doc[];
+  try {
+    const options = mingoOptions({
+      cloneInput: !middle.every(isNonMutating),
+      collectionResolver: (name) => [...(catalog.get(db, name)?.records() ?? [])].map((r) => r.doc),
+      ...(variables ? { variables } : {}),
+    });
+    docs = middle.length ? (new Aggregator(middle, options).run(input) as Doc[]) : input;
+  } catch (error) {
+    throw toStoreError(error);
+  }
+  if (writer) {
+    writeStageResults(catalog, db, writer, docs);
+    return { docs: [], stats };
+  }
+  return { docs, stats };
+}

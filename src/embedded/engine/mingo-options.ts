@@ -1,0 +1,40 @@
+import { Context, ProcessingMode } from 'mingo/core';
+import * as accumulator from 'mingo/operators/accumulator';
+import * as expression from 'mingo/operators/expression';
+import * as pipeline from 'mingo/operators/pipeline';
+import * as projection from 'mingo/operators/projection';
+import * as query from 'mingo/operators/query';
+import * as window from 'mingo/operators/window';
+import type { Options } from 'mingo/types';
+import { dateOperatorOverrides } from './date-operators.ts';
+import type { Doc } from './types.ts';
+
+/** mingo's operators with MongoDB-correct replacements where they differ (see date-operators.ts). */
+const CONTEXT = Context.init({
+  accumulator,
+  expression: { ...expression, ...dateOperatorOverrides() },
+  pipeline,
+  projection,
+  query,
+  window,
+} as unknown as Parameters<typeof Context.init>[0]);
+
+/**
+ * mingo options shared by queries, updates and aggregations.
+ * - Server-side JavaScript (`$where`, `$function`, `$accumulator`) is off: a client must not run code in
+ *   the store's process, as MongoDB recommends with `--noscripting`.
+ * - `cloneInput` copies documents as they enter a pipeline whose stages may write into their inputs;
+ *   stored documents are frozen, so a stage that tried to would fail loudly instead of corrupting data.
+ */
+export function mingoOptions(opts: { cloneInput?: boolean; collectionResolver?: (name: string) => Doc[]; variables?: Doc } = {}): Options {
+  return {
+    idKey: '_id',
+    useStrictMode: true,
+    failOnError: true,
+    scriptEnabled: false,
+    context: CONTEXT,
+    processingMode: opts.cloneInput ? ProcessingMode.CLONE_INPUT : ProcessingMode.CLONE_OFF,
+    ...(opts.collectionResolver ? { collectionResolver: opts.collectionResolver } : {}),
+    ...(opts.variables ? { variables: opts.variables } : {}),
+  };
+}

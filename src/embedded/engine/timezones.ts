@@ -1,0 +1,73 @@
+import { StoreError } from './errors.ts';
+
+/**
+ * Time-zone arithmetic for date operators: MongoDB accepts Olson names ("America/New_York", "UTC")
+ * and fixed offsets ("+05:30", "-0800", "+03"). Offsets of named zones come from the runtime's Intl
+ * data and change with daylight saving, so they are looked up for the instant in question.
+ */
+
+const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})?$/;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsetCache = new Map<string, number>();
+const OFFSET_CACHE_LIMIT = 100_000;
+// Transitions fall on quarter hours in every zone in use, so the offset is constant within one.
+const QUARTER_HOUR = 15 * 60_000;
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new StoreError('FailedToParse', `unrecognized time zone identifier: "${zone}"`, { code: 40485, codeName: 'Location40485' });
+    }
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** The zone's offset from UTC in milliseconds at the given instant. */
+export function zoneOffsetMs(zone: string | undefined, instant: number): number {
+  if (zone === undefined || zone === null || zone === 'UTC' || zone === 'GMT' || zone === 'Z') return 0;
+  const fixed = FIXED_OFFSET.exec(zone);
+  if (fixed) {
+    const minutes = Number(fixed[2]) * 60 + Number(fixed[3] ?? 0);
+    return (fixed[1] === '-' ? -minutes : minutes) * 60_000;
+  }
+  const cacheKey = `${zone}|${Math.floor(instant / QUARTER_HOUR)}`;
+  const cached = offsetCache.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(zone).formatToParts(new Date(instant))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  const offset = wall - Math.floor(instant / 1000) * 1000;
+  if (offsetCache.size > OFFSET_CACHE_LIMIT) offsetCache.clear();
+  offsetCache.set(cacheKey, offset);
+  return offset;
+}
+
+/** The instant at which the zone's wall clock shows `wallMs` (wall-clock time encoded as if it were UTC). */
+export function wallClockToInstant(zone: string | undefined, wallMs: number): number {
+  // Two rounds settle the offset, including across a daylight-saving change.
+  let instant = wallMs - zoneOffsetMs(zone, wallMs);
+  instant = wallMs - zoneOffsetMs(zone, instant);
+  return instant;
+}
+
+/** "+hh:mm" for an offset, the form mingo's date operators take. */
+export function formatOffset(offsetMs: number): string {
+  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+  const sign = offsetMs < 0 ? '-' : '+';
+  return `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}

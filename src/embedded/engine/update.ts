@@ -1,0 +1,134 @@
+import { Aggregator } from 'mingo/aggregator';
+import { update as applyOperators } from 'mingo/updater';
+import { cloneDeep, setValue } from 'mingo/util';
+import { ObjectId } from 'bson';
+import { StoreError, toStoreError } from './errors.ts';
+import { isPlainObject, keyOf } from './values.ts';
+import { mingoOptions } from './mingo-options.ts';
+import type { UpdateDescription } from './oplog.ts';
+import type { Doc } from './types.ts';
+
+/** The `u` of an update statement: operators, a replacement document, or an aggregation pipeline. */
+export type UpdateSpec = Doc | Doc[];
+
+export interface UpdateOutcome {
+  doc: Doc;
+  /** Set for operator and pipeline updates; replacements have none (they are change-stream `replace` events). */
+  description?: UpdateDescription;
+  changed: boolean;
+}
+
+/** Classifies `u` and rejects mixes MongoDB rejects. */
+export function updateKind(u: UpdateSpec): 'pipeline' | 'operators' | 'replacement' {
+  if (Array.isArray(u)) return 'pipeline';
+  if (!isPlainObject(u)) throw new StoreError('FailedToParse', 'Update argument must be either an object or an array');
+  const keys = Object.keys(u);
+  const operators = keys.filter((k) => k.startsWith('$'));
+  if (operators.length === 0) return 'replacement';
+  if (operators.length !== keys.length) {
+    throw new StoreError('FailedToParse', 'Update document cannot mix operators and plain fields');
+  }
+  return 'operators';
+}
+
+/**
+ * Applies an update to a copy of `current` (mingo does the operator and pipeline semantics).
+ * `query` resolves the positional `$`; `inserting` turns `$setOnInsert` on.
+ */
+export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arrayFilters?: Doc[]; inserting: boolean }): UpdateOutcome {
+  const kind = updateKind(u);
+  let next: Doc;
+  try {
+    if (kind === 'replacement') {
+      next = replacementOf(current, u as Doc);
+    } else if (kind === 'pipeline') {
+      const [result] = new Aggregator(u as Doc[], mingoOptions({ cloneInput: true })).run([current]) as Doc[];
+      next = result ?? {};
+    } else {
+      next = cloneDeep(current) as Doc;
+      const { $setOnInsert, ...operators } = u as Doc;
+      if ($setOnInsert !== undefined && opts.inserting) {
+        for (const [path, value] of Object.entries($setOnInsert as Doc)) setValue(next, path, cloneDeep(value));
+      }
+      if (Object.keys(operators).length > 0) {
+        applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, opts.query, { cloneMode: 'deep', queryOptions: mingoOptions() });
+      }
+    }
+  } catch (error) {
+    throw toStoreError(error);
+  }
+  if (!('_id' in next) && '_id' in current) next = { _id: current._id, ...next };
+  if ('_id' in current && keyOf(next._id) !== keyOf(current._id)) {
+    throw new StoreError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+  next = idFirst(next);
+  const changed = keyOf(next) !== keyOf(current);
+  return { doc: next, changed, ...(kind === 'replacement' ? {} : { description: describe(current, next) }) };
+}
+
+/** The document an upsert starts from: the query's equality fields (MongoDB copies those), then the update. */
+export function upsertDocument(query: Doc, u: UpdateSpec, arrayFilters?: Doc[]): Doc {
+  const seed: Doc = {};
+  for (const [path, value] of equalityFields(query)) setValue(seed, path, cloneDeep(value));
+  const kind = updateKind(u);
+  if (kind === 'replacement') {
+    const doc = { ...(u as Doc) };
+    if (!('_id' in doc)) doc._id = '_id' in seed ? seed._id : new ObjectId();
+    validateReplacement(doc);
+    return idFirst(doc);
+  }
+  const { doc } = applyUpdate(seed, u, { query, arrayFilters, inserting: true });
+  if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
+  return doc;
+}
+
+function replacementOf(current: Doc, replacement: Doc): Doc {
+  validateReplacement(replacement);
+  const next: Doc = '_id' in current ? { _id: current._id } : {};
+  for (const [k, v] of Object.entries(replacement)) next[k] = v;
+  return next;
+}
+
+function validateReplacement(doc: Doc): void {
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('$')) {
+      throw new StoreError('DollarPrefixedFieldName', `The dollar ($) prefixed field '${key}' in '${key}' is not allowed in the context of an update's replacement document.`);
+    }
+  }
+}
+
+function equalityFields(query: Doc): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const [field, condition] of Object.entries(query)) {
+    if (field === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) if (isPlainObject(clause)) out.push(...equalityFields(clause));
+      continue;
+    }
+    if (field.startsWith('$')) continue;
+    if (isPlainObject(condition) && Object.keys(condition).some((k) => k.startsWith('$'))) {
+      if ('$eq' in condition) out.push([field, condition.$eq]);
+      continue;
+    }
+    if (condition instanceof RegExp) continue;
+    out.push([field, condition]);
+  }
+  return out;
+}
+
+function idFirst(doc: Doc): Doc {
+  const keys = Object.keys(doc);
+  if (keys[0] === '_id' || !('_id' in doc)) return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+}
+
+/** Top-level fields that changed, as a change stream's `updateDescription`. */
+function describe(before: Doc, after: Doc): UpdateDescription {
+  const updatedFields: Doc = {};
+  const removedFields: string[] = [];
+  for (const [key, value] of Object.entries(after)) {
+    if (!(key in before) || keyOf(before[key]) !== keyOf(value)) updatedFields[key] = value;
+  }
+  for (const key of Object.keys(before)) if (!(key in after)) removedFields.push(key);
+  return { updatedFields, removedFields };
+}
