@@ -314,11 +314,31 @@ describe('find', () => {
     expect(got).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
   });
 
-  it('supports $slice and $elemMatch projections', async () => {
+  it('treats a $slice projection as an exclusion projection that keeps the other fields', async () => {
     const c = coll();
-    await c.insertOne({ _id: 1, arr: [1, 2, 3, 4, 5], items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'b', v: 3 }] });
-    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: 2 }, items: 0 } })).toEqual({ _id: 1, arr: [1, 2] });
-    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: -2 }, items: 0 } })).toEqual({ _id: 1, arr: [4, 5] });
+    await c.insertOne({ _id: 1, arr: [1, 2, 3, 4, 5], other: 'kept', items: [{ k: 'a' }] });
+    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: 2 } } })).toEqual({
+      _id: 1,
+      arr: [1, 2],
+      other: 'kept',
+      items: [{ k: 'a' }],
+    });
+    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: -2 }, items: 0 } })).toEqual({
+      _id: 1,
+      arr: [4, 5],
+      other: 'kept',
+    });
+  });
+
+  it('applies $slice inside an inclusion projection', async () => {
+    const c = coll();
+    await c.insertOne({ _id: 1, arr: [1, 2, 3, 4, 5], other: 'dropped' });
+    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: [1, 2] }, _id: 0 } })).toEqual({ arr: [2, 3] });
+  });
+
+  it('returns only the first matching element for an $elemMatch projection', async () => {
+    const c = coll();
+    await c.insertOne({ _id: 1, other: 'x', items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }, { k: 'b', v: 3 }] });
     expect(await c.findOne({ _id: 1 }, { projection: { items: { $elemMatch: { k: 'b' } } } })).toEqual({
       _id: 1,
       items: [{ k: 'b', v: 2 }],

@@ -476,7 +476,8 @@ describe('index maintenance', () => {
         _id: i,
         projectId: rnd() < 0.5 ? 'a' : 'b',
         event: rnd() < 0.5 ? 'x' : 'y',
-        timestamp: new Date(t0 + Math.floor(rnd() * 1000) * 60_000),
+        // Half-minute offsets keep documents off the range bounds used below (bounds are tested separately).
+        timestamp: new Date(t0 + Math.floor(rnd() * 1000) * 60_000 + 30_000),
       });
     }
     await c.insertMany([...model.values()].map((d) => ({ ...d })));
@@ -508,6 +509,24 @@ describe('index maintenance', () => {
       const explain = await c.find(filter).explain('executionStats');
       expect(usesIndex(explain.queryPlanner.winningPlan, 'projectId_1_event_1_timestamp_1')).toBe(true);
       expect(explain.executionStats.totalDocsExamined).toBe(expected.length);
+    }
+  });
+
+  it('does not fetch documents lying on an exclusive range bound ($gt/$lt)', async () => {
+    const c = coll('bounds');
+    await c.createIndex({ p: 1, t: 1 });
+    await c.insertMany([1, 2, 3, 4, 5].map((t) => ({ p: 'a', t })));
+    const cases: Array<[Document, number[]]> = [
+      [{ p: 'a', t: { $gte: 2, $lt: 4 } }, [2, 3]],
+      [{ p: 'a', t: { $gt: 2, $lte: 4 } }, [3, 4]],
+      [{ p: 'a', t: { $gt: 1, $lt: 5 } }, [2, 3, 4]],
+    ];
+    for (const [filter, want] of cases) {
+      expect((await c.find(filter).sort({ t: 1 }).toArray()).map((d) => d.t)).toEqual(want);
+      const explain = await c.find(filter).explain('executionStats');
+      expect(usesIndex(explain.queryPlanner.winningPlan, 'p_1_t_1')).toBe(true);
+      expect(explain.executionStats.nReturned).toBe(want.length);
+      expect(explain.executionStats.totalDocsExamined).toBe(want.length);
     }
   });
 

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
-import { Binary, deserialize, serialize, type Document } from 'bson';
+import { Binary, calculateObjectSize, deserialize, serialize, setInternalBufferSize, type Document } from 'bson';
 import { MongoClient, type ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
@@ -32,6 +32,18 @@ function message(opCode: number, body: Buffer, requestId = nextRequestId++): Buf
   return Buffer.concat([header(16 + body.length, requestId, opCode), body]);
 }
 
+/** Serializes any size of document: bson's shared serialization buffer holds 17 MiB unless it is enlarged. */
+function toBson(doc: Document): Buffer {
+  const size = calculateObjectSize(doc);
+  if (size <= 16 * MiB) return Buffer.from(serialize(doc));
+  setInternalBufferSize(size + 1024);
+  try {
+    return Buffer.from(serialize(doc));
+  } finally {
+    setInternalBufferSize(17 * MiB);
+  }
+}
+
 function opMsgBody(doc: Document, flagBits = 0, sequence?: { identifier: string; docs: Document[] }): Buffer {
   const flags = Buffer.alloc(4);
   flags.writeUInt32LE(flagBits >>> 0, 0);
@@ -39,7 +51,7 @@ function opMsgBody(doc: Document, flagBits = 0, sequence?: { identifier: string;
   if (sequence) {
     const payload = Buffer.concat([
       Buffer.from(`${sequence.identifier}\0`, 'utf8'),
-      ...sequence.docs.map((d) => Buffer.from(serialize(d))),
+      ...sequence.docs.map(toBson),
     ]);
     const size = Buffer.alloc(4);
     size.writeInt32LE(4 + payload.length, 0);

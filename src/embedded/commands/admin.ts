@@ -55,7 +55,8 @@ export const serverStatus: CommandHandler = (ctx) => {
   return {
     host: hostname(),
     version: COMPATIBLE_VERSION,
-    process: 'sightline-embedded-store',
+    // Tools decide between mongod and mongos by this field.
+    process: 'mongod',
     pid: process.pid,
     uptime: Math.floor((Date.now() - ctx.startedAt) / 1000),
     uptimeMillis: Date.now() - ctx.startedAt,

@@ -3,6 +3,7 @@ import * as admin from './admin.ts';
 import * as crud from './crud.ts';
 import * as ddl from './ddl.ts';
 import * as query from './query.ts';
+import { rejectServerSideJs } from '../engine/mingo-options.ts';
 import type { CommandContext, CommandHandler } from './context.ts';
 import type { Doc } from '../engine/types.ts';
 
@@ -61,11 +62,21 @@ export async function runCommand(ctx: CommandContext, db: string, cmd: Doc): Pro
     if (cmd.startTransaction === true || cmd.autocommit === false) {
       throw new StoreError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
     }
+    rejectScripts(cmd);
     const handler = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!handler) throw new StoreError('CommandNotFound', `no such command: '${name}'`);
     const reply = await handler(ctx, db, cmd);
     return { ...reply, ok: 1 };
   } catch (error) {
     return { ok: 0, ...toStoreError(error).toDocument() };
+  }
+}
+
+/** Fields of commands that hold filters, pipelines or updates (inserted documents are data, not code). */
+function rejectScripts(cmd: Doc): void {
+  for (const field of ['filter', 'query', 'pipeline', 'update', 'projection', 'fields', 'explain']) rejectServerSideJs(cmd[field]);
+  for (const field of ['updates', 'deletes']) {
+    const statements = cmd[field];
+    if (Array.isArray(statements)) for (const s of statements) rejectServerSideJs([(s as Doc)?.q, (s as Doc)?.u]);
   }
 }

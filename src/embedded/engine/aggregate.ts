@@ -44,7 +44,7 @@ export function runAggregate(catalog: Catalog, db: string, coll: string | null, 
   while (start < pipeline.length && stageName(pipeline[start]!) === '$match') filters.push(pipeline[start++]!.$match as Doc);
   const last = pipeline[pipeline.length - 1];
   const writer = last && ['$out', '$merge'].includes(stageName(last)) ? last : undefined;
-  const middle = pipeline.slice(start, writer ? -1 : undefined);
+  const middle = rewriteCount(pipeline.slice(start, writer ? -1 : undefined));
 
   let input: Doc[] = [];
   let stats: ScanStats = { stage: 'COLLSCAN', keysExamined: 0, docsExamined: 0 };
@@ -72,4 +72,21 @@ export function runAggregate(catalog: Catalog, db: string, coll: string | null, 
     return { docs: [], stats };
   }
   return { docs, stats };
+}
+
+/**
+ * mingo's `$count` emits `{field: 0}` for empty input, where MongoDB emits nothing; `$group` + `$project`
+ * is MongoDB's own definition of the stage and behaves the same in both.
+ */
+function rewriteCount(stages: Doc[]): Doc[] {
+  return stages.flatMap((stage): Doc[] => {
+    if ('$count' in stage && typeof stage.$count === 'string') {
+      return [{ $group: { _id: null, n: { $sum: 1 } } }, { $project: { _id: 0, [stage.$count]: '$n' } }];
+    }
+    if ('$facet' in stage && isPlainObject(stage.$facet)) {
+      const facets = Object.fromEntries(Object.entries(stage.$facet).map(([k, p]) => [k, Array.isArray(p) ? rewriteCount(p as Doc[]) : p]));
+      return [{ $facet: facets }];
+    }
+    return [stage];
+  });
 }

@@ -104,7 +104,6 @@ export class Collection {
       return 'exists';
     }
     for (const other of this.secondary.values()) {
-      if (keyOf(other.spec.key) === keyOf(spec.key) && sameOptions(other.spec, spec)) return 'exists';
       if (keyOf(other.spec.key) === keyOf(spec.key) && !spec.partialFilterExpression && !other.spec.partialFilterExpression) {
         throw new StoreError('IndexOptionsConflict', `Index already exists with a different name: ${other.name}`);
       }

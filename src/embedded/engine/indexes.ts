@@ -1,4 +1,4 @@
-import btree from 'sorted-btree';
+import { createRequire } from 'node:module';
 import { Query } from 'mingo/query';
 import { mingoOptions } from './mingo-options.ts';
 import { StoreError } from './errors.ts';
@@ -17,6 +17,14 @@ export interface IndexSpec {
   [option: string]: unknown;
 }
 
+// sorted-btree is CommonJS with a default export; loading it through require gives the same class under
+// Node's ESM loader and under the test runner's transform, whose default-import interop differ.
+const BTree = (createRequire(import.meta.url)('sorted-btree') as { default: typeof import('sorted-btree').default }).default;
+
+function newTree(compare: (a: IndexKey, b: IndexKey) => number) {
+  return new BTree<IndexKey, StoredRecord>(undefined, compare);
+}
+
 /** Index keys are the indexed values followed by the record id, which keeps entries distinct. */
 type IndexKey = unknown[];
 
@@ -27,7 +35,7 @@ export class SecondaryIndex {
   readonly spec: IndexSpec;
   readonly fields: string[];
   readonly directions: number[];
-  private readonly tree: btree.default<IndexKey, StoredRecord>;
+  private readonly tree: ReturnType<typeof newTree>;
   private readonly partial: Query | undefined;
   /** True once any document contributed more than one key (an array value), as in MongoDB. */
   multikey = false;
@@ -37,7 +45,7 @@ export class SecondaryIndex {
     this.fields = Object.keys(spec.key);
     this.directions = this.fields.map((f) => (spec.key[f] === -1 ? -1 : 1));
     const dirs = this.directions;
-    this.tree = new btree.default<IndexKey, StoredRecord>(undefined, (a: IndexKey, b: IndexKey) => {
+    this.tree = newTree((a, b) => {
       for (let i = 0; i < a.length; i++) {
         const c = compareValues(a[i], b[i]);
         if (c !== 0) return i < dirs.length ? c * dirs[i]! : c;

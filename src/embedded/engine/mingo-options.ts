@@ -7,6 +7,7 @@ import * as query from 'mingo/operators/query';
 import * as window from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { dateOperatorOverrides } from './date-operators.ts';
+import { StoreError } from './errors.ts';
 import type { Doc } from './types.ts';
 
 /** mingo's operators with MongoDB-correct replacements where they differ (see date-operators.ts). */
@@ -21,8 +22,8 @@ const CONTEXT = Context.init({
 
 /**
  * mingo options shared by queries, updates and aggregations.
- * - Server-side JavaScript (`$where`, `$function`, `$accumulator`) is off: a client must not run code in
- *   the store's process, as MongoDB recommends with `--noscripting`.
+ * - Server-side JavaScript (`$where`, `$function`, `$accumulator`) is refused by `rejectServerSideJs`:
+ *   a client must not run code in the store's process, as MongoDB recommends with `--noscripting`.
  * - `cloneInput` copies documents as they enter a pipeline whose stages may write into their inputs;
  *   stored documents are frozen, so a stage that tried to would fail loudly instead of corrupting data.
  */
@@ -31,10 +32,28 @@ export function mingoOptions(opts: { cloneInput?: boolean; collectionResolver?: 
     idKey: '_id',
     useStrictMode: true,
     failOnError: true,
-    scriptEnabled: false,
+    // mingo implements some window operators with $function internally, so scripting stays on inside
+    // mingo; commands from clients are refused `$where`/`$function`/`$accumulator` before they get here.
+    scriptEnabled: true,
     context: CONTEXT,
     processingMode: opts.cloneInput ? ProcessingMode.CLONE_INPUT : ProcessingMode.CLONE_OFF,
     ...(opts.collectionResolver ? { collectionResolver: opts.collectionResolver } : {}),
     ...(opts.variables ? { variables: opts.variables } : {}),
   };
+}
+
+const SCRIPT_OPERATORS = new Set(['$where', '$function', '$accumulator']);
+
+/** Throws if a filter, pipeline or update holds an operator that would run client-supplied code. */
+export function rejectServerSideJs(value: unknown, depth = 0): void {
+  if (depth > 200 || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) rejectServerSideJs(item, depth + 1);
+    return;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return;
+  for (const [key, child] of Object.entries(value)) {
+    if (SCRIPT_OPERATORS.has(key)) throw new StoreError('IllegalOperation', `${key} is disabled: the embedded store does not run server-side JavaScript`, { code: 31264, codeName: 'JSInterpreterFailure' });
+    rejectServerSideJs(child, depth + 1);
+  }
 }

@@ -1,7 +1,7 @@
 import { Aggregator } from 'mingo/aggregator';
 import { update as applyOperators } from 'mingo/updater';
-import { cloneDeep, setValue } from 'mingo/util';
-import { ObjectId } from 'bson';
+import { cloneDeep, resolve, setValue } from 'mingo/util';
+import { ObjectId, Timestamp } from 'bson';
 import { StoreError, toStoreError } from './errors.ts';
 import { isPlainObject, keyOf } from './values.ts';
 import { mingoOptions } from './mingo-options.ts';
@@ -50,6 +50,9 @@ export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arr
       if ($setOnInsert !== undefined && opts.inserting) {
         for (const [path, value] of Object.entries($setOnInsert as Doc)) setValue(next, path, cloneDeep(value));
       }
+      if ($setOnInsert !== undefined && !isPlainObject($setOnInsert)) throw new StoreError('FailedToParse', 'Modifiers operate on fields but we found type ' + typeof $setOnInsert + ' instead.');
+      checkNumericTargets(next, operators);
+      resolveCurrentDate(operators);
       if (Object.keys(operators).length > 0) {
         applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, opts.query, { cloneMode: 'deep', queryOptions: mingoOptions() });
       }
@@ -61,7 +64,7 @@ export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arr
   if ('_id' in current && keyOf(next._id) !== keyOf(current._id)) {
     throw new StoreError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
-  next = idFirst(next);
+  next = idFirst(kind === 'operators' ? newFieldsSorted(current, next) : next);
   const changed = keyOf(next) !== keyOf(current);
   return { doc: next, changed, ...(kind === 'replacement' ? {} : { description: describe(current, next) }) };
 }
@@ -122,13 +125,60 @@ function idFirst(doc: Doc): Doc {
   return { _id, ...rest };
 }
 
-/** Top-level fields that changed, as a change stream's `updateDescription`. */
+/** What changed, as a change stream's `updateDescription`: dotted paths into embedded documents, as MongoDB reports them. */
 function describe(before: Doc, after: Doc): UpdateDescription {
-  const updatedFields: Doc = {};
-  const removedFields: string[] = [];
+  const description: UpdateDescription = { updatedFields: {}, removedFields: [] };
+  diff(before, after, '', description);
+  return description;
+}
+
+function diff(before: Doc, after: Doc, prefix: string, out: UpdateDescription): void {
   for (const [key, value] of Object.entries(after)) {
-    if (!(key in before) || keyOf(before[key]) !== keyOf(value)) updatedFields[key] = value;
+    const old = before[key];
+    if (key in before && isPlainObject(old) && isPlainObject(value)) diff(old, value, `${prefix}${key}.`, out);
+    else if (!(key in before) || keyOf(old) !== keyOf(value)) out.updatedFields[prefix + key] = value;
   }
-  for (const key of Object.keys(before)) if (!(key in after)) removedFields.push(key);
-  return { updatedFields, removedFields };
+  for (const key of Object.keys(before)) if (!(key in after)) out.removedFields.push(prefix + key);
+}
+
+/** MongoDB 5+ keeps existing fields in place and appends fields an update adds in lexicographic order. */
+function newFieldsSorted(before: Doc, after: Doc): Doc {
+  const added = Object.keys(after).filter((k) => !(k in before));
+  if (added.length < 2) return after;
+  const out: Doc = {};
+  for (const key of Object.keys(after)) if (key in before) out[key] = after[key];
+  for (const key of added.sort()) out[key] = after[key];
+  return out;
+}
+
+/** `$inc` and `$mul` on a value that is present but not a number fail in MongoDB instead of doing nothing. */
+function checkNumericTargets(doc: Doc, operators: Doc): void {
+  for (const op of ['$inc', '$mul'] as const) {
+    const spec = operators[op];
+    if (!isPlainObject(spec)) continue;
+    for (const [path, amount] of Object.entries(spec)) {
+      if (typeof amount !== 'number' && !(amount !== null && typeof amount === 'object' && 'toNumber' in amount)) {
+        throw new StoreError('TypeMismatch', `Cannot ${op === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${JSON.stringify(amount)}}`);
+      }
+      if (path.includes('$')) continue;
+      const current = resolve(doc, path);
+      if (current !== undefined && current !== null && typeof current !== 'number' && !(typeof current === 'object' && 'toNumber' in (current as object))) {
+        throw new StoreError('TypeMismatch', `Cannot apply ${op} to a value of non-numeric type. {_id: ${JSON.stringify(doc._id)}} has the field '${path}' of non-numeric type ${typeof current}`);
+      }
+    }
+  }
+}
+
+/** `$currentDate` with `{$type: 'timestamp'}` must store a BSON Timestamp; it becomes a `$set` of the value. */
+function resolveCurrentDate(operators: Doc): void {
+  const spec = operators.$currentDate;
+  if (!isPlainObject(spec)) return;
+  const now = new Date();
+  const set: Doc = { ...((operators.$set as Doc | undefined) ?? {}) };
+  for (const [path, how] of Object.entries(spec)) {
+    const asTimestamp = isPlainObject(how) && how.$type === 'timestamp';
+    set[path] = asTimestamp ? new Timestamp({ t: Math.floor(now.getTime() / 1000), i: 1 }) : now;
+  }
+  delete operators.$currentDate;
+  operators.$set = set;
 }
