@@ -4,7 +4,7 @@ import { UUID } from 'bson';
 import { StoreError } from './errors.ts';
 import { SecondaryIndex, defaultIndexName, duplicateKeyError, type IndexSpec } from './indexes.ts';
 import { idLookupKeys, planIndexScan } from './planner.ts';
-import { deepFreeze, keyOf } from './values.ts';
+import { compareValues, deepFreeze, keyOf } from './values.ts';
 import type { Doc, ScanStats, StoredRecord } from './types.ts';
 
 /** Options a collection was created with (kept for `listCollections`). */
@@ -163,7 +163,9 @@ export class Collection {
       const seen = plan.index.multikey || plan.intervals.length > 1 ? new Set<number>() : undefined;
       const candidates: StoredRecord[] = [];
       for (const { low, high } of plan.intervals) {
-        stats.keysExamined += plan.index.scan(low, high, (record) => {
+        stats.keysExamined += plan.index.scan(low, high, (record, key) => {
+          // Exclusive bounds: skip the entry, not the document, since a multikey document has other entries.
+          if (plan.excluded.length && plan.excluded.some((v) => compareValues(key[plan.rangeAt], v) === 0)) return;
           if (seen) {
             if (seen.has(record.rid)) return;
             seen.add(record.rid);

@@ -64,14 +64,14 @@ export function toStoreError(error: unknown): StoreError {
   if (error instanceof StoreError) return error;
   const message = error instanceof Error ? error.message : String(error);
   for (const [pattern, codeName] of MINGO_MESSAGES) if (pattern.test(message)) return new StoreError(codeName, message);
-  if (error instanceof Error && error.name !== 'MingoError') return new StoreError('InternalError', message);
+  if (error instanceof Error && error.constructor.name !== 'MingoError') return new StoreError('InternalError', message);
   return new StoreError('BadValue', message);
 }
 
 // mingo's messages for conditions MongoDB reports with a specific code.
 const MINGO_MESSAGES: Array<[RegExp, ErrorCodeName]> = [
   [/unregistered pipeline operator/i, 'Location40324'],
-  [/unregistered (expression|accumulator|window) operator|unknown (expression|accumulator) operator/i, 'InvalidPipelineOperator'],
+  [/unregistered (expression|accumulator|window) operator|unknown (expression|accumulator) operator|' is not registered/i, 'InvalidPipelineOperator'],
   [/unknown update operator/i, 'FailedToParse'],
   [/immutable field '_id'/i, 'ImmutableField'],
 ];

@@ -115,13 +115,13 @@ export class SecondaryIndex {
    * Visits entries between two value tuples (inclusive; shorter tuples are padded with open bounds),
    * calling `visit` with each record. Returns the number of keys examined.
    */
-  scan(low: unknown[], high: unknown[], visit: (record: StoredRecord) => void): number {
+  scan(low: unknown[], high: unknown[], visit: (record: StoredRecord, key: IndexKey) => void): number {
     let examined = 0;
     const lowKey = padBound(low, this.fields.length, -1, this.directions);
     const highKey = padBound(high, this.fields.length, 1, this.directions);
-    this.tree.forRange(lowKey, highKey, true, (_key: IndexKey, record: StoredRecord) => {
+    this.tree.forRange(lowKey, highKey, true, (key: IndexKey, record: StoredRecord) => {
       examined++;
-      visit(record);
+      visit(record, key);
     });
     return examined;
   }

@@ -11,12 +11,18 @@ interface FieldConstraint {
   points?: unknown[];
   low?: unknown;
   high?: unknown;
+  /** `$gt` / `$lt`: index entries equal to the bound are skipped without fetching their documents. */
+  lowExclusive?: boolean;
+  highExclusive?: boolean;
 }
 
 /** An index range scan: each interval is a pair of value tuples in index order. */
 export interface IndexPlan {
   index: SecondaryIndex;
   intervals: Array<{ low: unknown[]; high: unknown[] }>;
+  /** Values of the range field (at position `rangeAt` of a key) that match no document. */
+  excluded: unknown[];
+  rangeAt: number;
 }
 
 const MAX_INTERVALS = 1_000;
@@ -46,6 +52,7 @@ function planFor(index: SecondaryIndex, constraints: Map<string, FieldConstraint
   let prefixes: unknown[][] = [[]];
   let score = 0;
   let range: { low: unknown; high: unknown } | undefined;
+  const excluded: unknown[] = [];
   for (const field of index.fields) {
     const c = constraints.get(field);
     if (!c) break;
@@ -56,6 +63,8 @@ function planFor(index: SecondaryIndex, constraints: Map<string, FieldConstraint
       continue;
     }
     range = { low: c.low ?? MIN_KEY, high: c.high ?? MAX_KEY };
+    if (c.lowExclusive) excluded.push(c.low);
+    if (c.highExclusive) excluded.push(c.high);
     score += 1;
     break;
   }
@@ -67,7 +76,7 @@ function planFor(index: SecondaryIndex, constraints: Map<string, FieldConstraint
     const dir = index.directions[depth]!;
     return dir > 0 ? { low: [...prefix, range.low], high: [...prefix, range.high] } : { low: [...prefix, range.high], high: [...prefix, range.low] };
   });
-  return { plan: { index, intervals }, score };
+  return { plan: { index, intervals, excluded, rangeAt: depth }, score };
 }
 
 /** Collects indexable constraints from top-level fields and top-level `$and` clauses. */
@@ -107,11 +116,13 @@ function constraintOf(condition: unknown): FieldConstraint | undefined {
       case '$gt':
       case '$gte':
         c.low = value;
+        c.lowExclusive = op === '$gt';
         if (typeof value === 'number' && c.high === undefined) c.high = Infinity;
         break;
       case '$lt':
       case '$lte':
         c.high = value;
+        c.highExclusive = op === '$lt';
         break;
       default:
         // Other operators ($ne, $exists, $elemMatch, ...) are evaluated by the full filter.
@@ -133,5 +144,10 @@ function merge(out: Map<string, FieldConstraint>, field: string, next: FieldCons
     out.set(field, next);
     return;
   }
-  out.set(field, { low: next.low ?? prev.low, high: next.high ?? prev.high });
+  out.set(field, {
+    low: next.low ?? prev.low,
+    high: next.high ?? prev.high,
+    lowExclusive: next.low !== undefined ? next.lowExclusive : prev.lowExclusive,
+    highExclusive: next.high !== undefined ? next.highExclusive : prev.highExclusive,
+  });
 }

@@ -54,7 +54,10 @@ export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arr
       checkNumericTargets(next, operators);
       resolveCurrentDate(operators);
       if (Object.keys(operators).length > 0) {
-        applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, opts.query, { cloneMode: 'deep', queryOptions: mingoOptions() });
+        // mingo only applies an update when `condition` matches; it is needed only to resolve the positional `$`,
+        // and must not be given for an upsert (the new document need not match range conditions of the query).
+        const positional = !opts.inserting && /\.\$(\.|"|$)/.test(JSON.stringify(Object.values(operators).map((o) => Object.keys(o as Doc))));
+        applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, positional ? opts.query : undefined, { cloneMode: 'deep', queryOptions: mingoOptions() });
       }
     }
   } catch (error) {

@@ -29,7 +29,6 @@ export class DurableCatalog {
   private wal!: WalWriter;
   private lock!: DataDirLock;
   private snapshotting: Promise<void> | undefined;
-  private lastSnapshotBytes = 0;
   private readonly snapshotStats = { taken: 0, lastBytes: 0, lastMillis: 0 };
   private readonly walDir: string;
   private readonly snapshotDir: string;
@@ -61,8 +60,7 @@ export class DurableCatalog {
   /** Resolves once every change applied so far is on disk; may start a snapshot afterwards. */
   async sync(): Promise<void> {
     await this.wal.sync();
-    const threshold = Math.max(this.opts.snapshotAfterLogBytes, this.lastSnapshotBytes);
-    if (!this.snapshotting && this.wal.currentSegmentBytes >= threshold) {
+    if (!this.snapshotting && this.wal.currentSegmentBytes >= this.opts.snapshotAfterLogBytes) {
       this.snapshotting = this.snapshot().finally(() => {
         this.snapshotting = undefined;
       });
@@ -141,7 +139,6 @@ export class DurableCatalog {
         current!.insert(doc);
       },
     });
-    this.lastSnapshotBytes = 0;
     return walSegment;
   }
 
@@ -167,7 +164,6 @@ export class DurableCatalog {
       const bytes = await writeSnapshot(this.snapshotDir, header, collections);
       await removeOtherSnapshots(this.snapshotDir, walSegment);
       await this.wal.dropSegmentsBefore(walSegment);
-      this.lastSnapshotBytes = bytes;
       Object.assign(this.snapshotStats, { taken: this.snapshotStats.taken + 1, lastBytes: bytes, lastMillis: Date.now() - started });
       this.opts.logger.info({ walSegment, bytes, millis: Date.now() - started }, 'snapshot written');
     } catch (error) {
