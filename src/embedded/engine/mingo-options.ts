@@ -6,13 +6,14 @@ import * as projection from 'mingo/operators/projection';
 import * as query from 'mingo/operators/query';
 import * as window from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
+import { accumulatorOverrides } from './accumulators.ts';
 import { dateOperatorOverrides } from './date-operators.ts';
 import { StoreError } from './errors.ts';
 import type { Doc } from './types.ts';
 
 /** mingo's operators with MongoDB-correct replacements where they differ (see date-operators.ts). */
 const CONTEXT = Context.init({
-  accumulator,
+  accumulator: { ...accumulator, ...accumulatorOverrides() },
   expression: { ...expression, ...dateOperatorOverrides() },
   pipeline,
   projection,
