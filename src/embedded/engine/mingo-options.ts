@@ -7,15 +7,17 @@ import * as query from 'mingo/operators/query';
 import * as window from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { accumulatorOverrides } from './accumulators.ts';
+import { comparisonOverrides } from './comparison-operators.ts';
 import { dateOperatorOverrides } from './date-operators.ts';
+import { $sort } from './sort-stage.ts';
 import { StoreError } from './errors.ts';
 import type { Doc } from './types.ts';
 
 /** mingo's operators with MongoDB-correct replacements where they differ (see date-operators.ts). */
 const CONTEXT = Context.init({
   accumulator: { ...accumulator, ...accumulatorOverrides() },
-  expression: { ...expression, ...dateOperatorOverrides() },
-  pipeline,
+  expression: { ...expression, ...dateOperatorOverrides(), ...comparisonOverrides() },
+  pipeline: { ...pipeline, $sort },
   projection,
   query,
   window,
