@@ -330,10 +330,12 @@ describe('find', () => {
     });
   });
 
-  it('applies $slice inside an inclusion projection', async () => {
+  // MongoDB's projection docs: `{ _id: 0, "details.colors": { $slice: 1 } }` returns all other fields,
+  // because `$slice` with only `_id: 0` beside it is an exclusion projection.
+  it('applies $slice with _id: 0 as an exclusion projection that keeps the other fields', async () => {
     const c = coll();
-    await c.insertOne({ _id: 1, arr: [1, 2, 3, 4, 5], other: 'dropped' });
-    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: [1, 2] }, _id: 0 } })).toEqual({ arr: [2, 3] });
+    await c.insertOne({ _id: 1, arr: [1, 2, 3, 4, 5], other: 'kept' });
+    expect(await c.findOne({ _id: 1 }, { projection: { arr: { $slice: [1, 2] }, _id: 0 } })).toEqual({ arr: [2, 3], other: 'kept' });
   });
 
   it('returns only the first matching element for an $elemMatch projection', async () => {

@@ -33,17 +33,37 @@ function runFind(ctx: CommandContext, db: string, cmd: Doc): FindResult {
   try {
     // The filter is only needed again for a positional projection ("field.$").
     const positional = Object.keys(projection).some((k) => k.endsWith('.$'));
+    const { slices, rest } = splitSlices(projection);
     let cursor = new Query(positional ? filter : {}, mingoOptions()).find(
       records.map((r) => r.doc),
-      Object.keys(projection).length ? projection : undefined,
+      Object.keys(rest).length ? rest : undefined,
     );
     if (sorted) cursor = cursor.sort(sort as Record<string, 1 | -1>);
     if (skip) cursor = cursor.skip(skip);
     if (limit) cursor = cursor.limit(limit);
-    return { docs: cursor.all() as Doc[], stats };
+    const docs = cursor.all() as Doc[];
+    if (!slices) return { docs, stats };
+    const slicer = new Query({}, mingoOptions());
+    return { docs: docs.map((d) => ({ ...d, ...(slicer.find([d], slices).all()[0] as Doc) })), stats };
   } catch (error) {
     throw toStoreError(error);
   }
+}
+
+/**
+ * In MongoDB a projection made of `$slice` operators and exclusions keeps every other field; mingo
+ * reads `$slice` as an inclusion. Such projections are split: exclusions first, then the slices.
+ */
+function splitSlices(projection: Doc): { slices?: Doc; rest: Doc } {
+  const slices: Doc = {};
+  const rest: Doc = {};
+  for (const [field, spec] of Object.entries(projection)) {
+    if (typeof spec === 'object' && spec !== null && '$slice' in spec) slices[field] = spec;
+    else rest[field] = spec;
+  }
+  const exclusionOnly = Object.values(rest).every((v) => v === 0 || v === false);
+  if (Object.keys(slices).length === 0 || !exclusionOnly) return { rest: projection };
+  return { slices, rest };
 }
 
 export const find: CommandHandler = (ctx, db, cmd) => {
