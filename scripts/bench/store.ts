@@ -376,7 +376,7 @@ async function main(): Promise<void> {
       await second.close();
     }
     log(`  2 concurrent clients   ${fmt(dual.total)} docs in ${secs(dual.ms)} → ${fmt(dual.docsPerSec)} docs/s   (${fmt(dual.total / BATCH)} batches, WAL records ${fmt(dual.records)}, fsyncs ${fmt(dual.syncs)}${
-      dual.syncs < dual.total / BATCH ? ': batches of both clients shared fsyncs (group commit)' : ': no fsync was shared between batches'
+      dual.syncs <= 0.75 * (dual.total / BATCH) ? ': batches of both clients shared fsyncs (group commit)' : ': hardly any fsync was shared between batches'
     })`);
     log();
 
@@ -403,13 +403,13 @@ async function main(): Promise<void> {
       { metric: 'Durable inserts, 1 client', value: `${fmt(single.docsPerSec)} docs/s`, target: '≥ 50,000 docs/s', pass: single.docsPerSec >= 50_000 },
       { metric: 'Durable inserts, 2 clients', value: `${fmt(dual.docsPerSec)} docs/s`, target: '≥ 50,000 docs/s', pass: dual.docsPerSec >= 50_000 },
       { metric: 'Point lookups by uuid', value: `${fmt(lookupsPerSec)} lookups/s`, target: '—', pass: undefined },
-      { metric: 'fsyncs per batch, 2 clients', value: `${fmt(dual.syncs / (dual.total / BATCH), 2)}`, target: '< 1 (group commit)', pass: dual.syncs < dual.total / BATCH },
+      { metric: 'fsyncs per insertMany batch, 2 clients', value: `${fmt(dual.syncs / (dual.total / BATCH), 2)} (1 = no sharing, 0.5 = pairs)`, target: '—', pass: undefined },
       { metric: `Trends aggregation (median of ${RUNS})`, value: `${fmt(aggMedian)} ms (${fmt(matched)} matched)`, target: '≤ 2,000 ms', pass: aggMedian <= 2_000 },
       { metric: 'Start-up until ping', value: secs(startupMs), target: '≤ 10 s', pass: startupMs <= 10_000 },
       { metric: 'Memory per event', value: `${fmt(perEvent)} B = ${fmt(memRatio, 2)}× BSON (${fmt(load.avgBson)} B)`, target: '≤ 3× BSON', pass: memRatio <= 3 },
     );
 
-    const w = [36, 40, 18];
+    const w = [38, 44, 18];
     log(`Summary (${fmt(EVENTS)} events${EVENTS === 1_000_000 ? '' : '; targets are for 1,000,000'})`);
     log(`  ${'metric'.padEnd(w[0]!)} ${'measured'.padEnd(w[1]!)} ${'target'.padEnd(w[2]!)} result`);
     log(`  ${'-'.repeat(w[0]! + w[1]! + w[2]! + 9)}`);
