@@ -12,6 +12,9 @@ import type { StorageStatus } from '../commands/context.ts';
 import type { Op } from '../engine/oplog.ts';
 import type { Doc } from '../engine/types.ts';
 
+/** Below this, replaying the log at the next start is as quick as loading a snapshot. */
+const FINAL_SNAPSHOT_MIN_BYTES = 1024 * 1024;
+
 export interface DurableCatalogOptions {
   dataDir: string;
   snapshotAfterLogBytes: number;
@@ -77,6 +80,11 @@ export class DurableCatalog {
   /** Waits for a running snapshot, syncs the log and releases the data directory. */
   async close(): Promise<void> {
     await this.snapshotting?.catch(() => undefined);
+    // A final snapshot makes the next start a snapshot load instead of a long replay.
+    if (this.wal.currentSegmentBytes > FINAL_SNAPSHOT_MIN_BYTES) {
+      await this.wal.sync().catch(() => undefined);
+      await this.snapshot();
+    }
     await this.wal.close();
     await this.lock.release();
   }
