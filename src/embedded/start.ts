@@ -1,4 +1,3 @@
-import { Catalog } from './engine/catalog.ts';
 import { CursorRegistry } from './engine/cursors.ts';
 import { expireDocuments } from './engine/ttl.ts';
 import { newCounters, type CommandContext } from './commands/context.ts';
@@ -27,7 +26,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     logger,
   });
   const ctx: CommandContext = {
-    catalog: durable.catalog as Catalog,
+    catalog: durable.catalog,
     changes: durable.changes,
     cursors: new CursorRegistry(),
     counters: newCounters(),

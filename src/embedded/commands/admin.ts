@@ -17,7 +17,7 @@ const PROCESS_ID = new ObjectId();
  * The handshake reply of a standalone server. It advertises no compression (the store does not
  * implement it) and no `topologyVersion`, so drivers poll instead of using streaming monitoring.
  */
-export function helloReply(legacy: boolean): Doc {
+function helloReply(legacy: boolean): Doc {
   return {
     helloOk: true,
     ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),

@@ -2,7 +2,7 @@ import { Query } from 'mingo/query';
 import { StoreError } from '../engine/errors.ts';
 import { mingoOptions } from '../engine/mingo-options.ts';
 import { MAX_WRITE_BATCH_SIZE } from '../engine/limits.ts';
-import { deleteDocuments, findAndModify, insertDocuments, updateDocuments, type DeleteStatement, type UpdateStatement, type WriteOutcome } from '../engine/writes.ts';
+import { deleteDocuments, findAndModify, insertDocuments, updateDocuments, type DeleteStatement, type UpdateStatement } from '../engine/writes.ts';
 import { isPlainObject } from '../engine/values.ts';
 import { arrayArg, collectionArg, docArg } from './args.ts';
 import type { CommandHandler } from './context.ts';
@@ -17,29 +17,25 @@ function batchOf(cmd: Doc, field: string): Doc[] {
   return items;
 }
 
-function writeReply(outcome: WriteOutcome): Doc {
-  return { ...outcome };
-}
-
 export const insert: CommandHandler = (ctx, db, cmd) => {
   const coll = collectionArg(cmd, 'insert');
   const docs = batchOf(cmd, 'documents');
   ctx.counters.opcounters.insert += docs.length;
-  return writeReply(insertDocuments(ctx.catalog, db, coll, docs.map((doc) => ({ doc })), cmd.ordered !== false));
+  return insertDocuments(ctx.catalog, db, coll, docs, cmd.ordered !== false);
 };
 
 export const update: CommandHandler = (ctx, db, cmd) => {
   const coll = collectionArg(cmd, 'update');
   const statements = batchOf(cmd, 'updates') as unknown as UpdateStatement[];
   ctx.counters.opcounters.update += statements.length;
-  return writeReply(updateDocuments(ctx.catalog, db, coll, statements, cmd.ordered !== false));
+  return updateDocuments(ctx.catalog, db, coll, statements, cmd.ordered !== false);
 };
 
 export const remove: CommandHandler = (ctx, db, cmd) => {
   const coll = collectionArg(cmd, 'delete');
   const statements = batchOf(cmd, 'deletes').map((d) => ({ q: d.q as Doc, limit: Number(d.limit ?? 0) })) as DeleteStatement[];
   ctx.counters.opcounters.delete += statements.length;
-  return writeReply(deleteDocuments(ctx.catalog, db, coll, statements, cmd.ordered !== false));
+  return deleteDocuments(ctx.catalog, db, coll, statements, cmd.ordered !== false);
 };
 
 export const findAndModifyCommand: CommandHandler = (ctx, db, cmd) => {

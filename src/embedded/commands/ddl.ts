@@ -45,7 +45,7 @@ function parseIndexSpec(raw: unknown): IndexSpec {
   }
   for (const [field, dir] of Object.entries(raw.key)) {
     if (dir !== 1 && dir !== -1 && dir !== 'hashed') {
-      throw new StoreError('IllegalOperation', `index type ${JSON.stringify(dir)} on field '${field}' is not supported by the embedded store (ascending, descending and hashed are)`, { code: 67, codeName: 'CannotCreateIndex' });
+      throw new StoreError('CannotCreateIndex', `index type ${JSON.stringify(dir)} on field '${field}' is not supported by the embedded store (ascending, descending and hashed are)`);
     }
   }
   const name = typeof raw.name === 'string' ? raw.name : defaultIndexName(raw.key);

@@ -4,6 +4,7 @@ import { resolve } from 'mingo/util';
 import { StoreError, toStoreError } from '../engine/errors.ts';
 import { mingoOptions } from '../engine/mingo-options.ts';
 import { runAggregate } from '../engine/aggregate.ts';
+import { emptyScanStats } from '../engine/collection.ts';
 import { keyOf } from '../engine/values.ts';
 import { arrayArg, batchSizeArg, collectionArg, docArg, numberArg } from './args.ts';
 import { DEFAULT_FIRST_BATCH, arrayCursorReply, cursorReply } from './cursor-reply.ts';
@@ -26,7 +27,7 @@ function runFind(ctx: CommandContext, db: string, cmd: Doc): FindResult {
   const limit = Math.abs(numberArg(cmd, 'limit', 0));
   if (skip < 0) throw new StoreError('BadValue', 'skip value must be non-negative');
   const collection = ctx.catalog.get(db, coll);
-  if (!collection) return { docs: [], stats: { stage: 'COLLSCAN', keysExamined: 0, docsExamined: 0 } };
+  if (!collection) return { docs: [], stats: emptyScanStats() };
   const sorted = Object.keys(sort).length > 0;
   // Without a sort, scanning can stop as soon as skip + limit matches are found.
   const { records, stats } = collection.scan(filter, !sorted && limit ? skip + limit : 0);
@@ -76,11 +77,15 @@ export const find: CommandHandler = (ctx, db, cmd) => {
 
 export const getMore: CommandHandler = async (ctx, db, cmd) => {
   ctx.counters.opcounters.getmore++;
-  const id = cmd.getMore as Long;
+  // Cursor ids arrive as int64; the decoder turns those that fit into plain numbers.
+  if (!['number', 'bigint'].includes(typeof cmd.getMore) && !(cmd.getMore instanceof Long)) {
+    throw new StoreError('TypeMismatch', "BSON field 'getMore.getMore' must be a cursor id");
+  }
+  const id = Long.fromString(String(cmd.getMore));
   const ns = `${db}.${collectionArg(cmd, 'collection')}`;
   const cursor = ctx.cursors.get(id, ns);
   const batch = await cursor.next(numberArg(cmd, 'batchSize', 0), numberArg(cmd, 'maxTimeMS', 1000));
-  return cursorReply(ctx, cursor, batch, 'nextBatch', Long.fromValue(id as never));
+  return cursorReply(ctx, cursor, batch, 'nextBatch', id);
 };
 
 export const killCursors: CommandHandler = (ctx, _db, cmd) => {
@@ -145,7 +150,7 @@ export const aggregate: CommandHandler = (ctx, db, cmd) => {
 };
 
 function planOf(stats: ScanStats): Doc {
-  if (stats.stage === 'IXSCAN') return { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.indexName } , indexName: stats.indexName };
+  if (stats.stage === 'IXSCAN') return { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.indexName } };
   return { stage: stats.stage };
 }
 
@@ -193,7 +198,7 @@ export const explain: CommandHandler = (ctx, db, cmd) => {
     const coll = String(inner.count ?? inner.distinct);
     const query = docArg(inner, 'query');
     const collection = ctx.catalog.get(db, coll);
-    const result = collection?.scan(query) ?? { records: [], stats: { stage: 'COLLSCAN' as const, keysExamined: 0, docsExamined: 0 } };
+    const result = collection?.scan(query) ?? { records: [], stats: emptyScanStats() };
     return {
       explainVersion: '1',
       queryPlanner: { namespace: `${db}.${coll}`, winningPlan: planOf(result.stats), rejectedPlans: [] },

@@ -47,9 +47,6 @@ const COMMANDS: Record<string, CommandHandler> = {
   listCollections: ddl.listCollections,
 };
 
-/** Commands that change data; their replies wait for the write-ahead log to be synced. */
-export const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'create', 'drop', 'dropDatabase', 'createIndexes', 'dropIndexes', 'deleteIndexes', 'aggregate']);
-
 /** The command's name: the first field of the command document. */
 export function commandName(cmd: Doc): string {
   return Object.keys(cmd)[0] ?? '';

@@ -2,6 +2,7 @@ import { Aggregator } from 'mingo/aggregator';
 import { StoreError, toStoreError } from './errors.ts';
 import { mingoOptions } from './mingo-options.ts';
 import { writeStageResults } from './merge.ts';
+import { emptyScanStats } from './collection.ts';
 import { isPlainObject } from './values.ts';
 import type { Catalog } from './catalog.ts';
 import type { Doc, ScanStats } from './types.ts';
@@ -19,7 +20,7 @@ const NON_MUTATING = new Set(['$match', '$group', '$sort', '$limit', '$skip', '$
 function stageName(stage: Doc): string {
   const keys = Object.keys(stage);
   if (keys.length !== 1 || !isPlainObject(stage) || !keys[0]!.startsWith('$')) {
-    throw new StoreError('Location40324', 'A pipeline stage specification object must contain exactly one field.', { code: 40323 });
+    throw new StoreError('Location40323', 'A pipeline stage specification object must contain exactly one field.');
   }
   return keys[0]!;
 }
@@ -47,7 +48,7 @@ export function runAggregate(catalog: Catalog, db: string, coll: string | null, 
   const middle = rewriteCount(pipeline.slice(start, writer ? -1 : undefined));
 
   let input: Doc[] = [];
-  let stats: ScanStats = { stage: 'COLLSCAN', keysExamined: 0, docsExamined: 0 };
+  let stats = emptyScanStats();
   const collection = coll === null ? undefined : catalog.get(db, coll);
   if (collection) {
     const filter = filters.length === 0 ? {} : filters.length === 1 ? filters[0]! : { $and: filters };

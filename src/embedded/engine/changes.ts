@@ -76,15 +76,13 @@ export class ChangeLog {
 
   /** Durable changes after `seq`, at most `limit`. Throws ChangeStreamHistoryLost if they were dropped. */
   after(seq: number, limit: number): ChangeEntry[] {
-    const first = this.entries[0];
-    if (first && seq + 1 < first.seq && seq < this.durable) {
-      throw new StoreError('ChangeStreamHistoryLost', 'Resume of change stream was not possible, as the resume point may no longer be in the oplog.');
-    }
-    if (!first && seq < this.durable) {
+    // The oldest change still held; everything before it was trimmed, or precedes a restart's snapshot.
+    const oldest = this.entries[0]?.seq ?? this.lastSeq + 1;
+    if (seq < this.durable && seq + 1 < oldest) {
       throw new StoreError('ChangeStreamHistoryLost', 'Resume of change stream was not possible, as the resume point may no longer be in the oplog.');
     }
     const out: ChangeEntry[] = [];
-    const start = first ? Math.max(0, seq + 1 - first.seq) : 0;
+    const start = Math.max(0, seq + 1 - oldest);
     for (let i = start; i < this.entries.length && out.length < limit; i++) {
       const entry = this.entries[i]!;
       if (entry.seq > this.durable) break;

@@ -10,6 +10,11 @@ import type { Doc, ScanStats, StoredRecord } from './types.ts';
 /** Options a collection was created with (kept for `listCollections`). */
 export type CollectionOptions = Doc;
 
+/** The counters of a scan that has examined nothing yet (or of a collection that does not exist). */
+export function emptyScanStats(): ScanStats {
+  return { stage: 'COLLSCAN', keysExamined: 0, docsExamined: 0 };
+}
+
 export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
 
 /** The candidates a filter selects, with what it cost to find them. */
@@ -138,7 +143,7 @@ export class Collection {
   scan(filter: Doc, limit = 0): ScanResult {
     const query = new Query(filter, mingoOptions());
     const matched: StoredRecord[] = [];
-    const stats: ScanStats = { stage: 'COLLSCAN', keysExamined: 0, docsExamined: 0 };
+    const stats = emptyScanStats();
     const consider = (record: StoredRecord): boolean => {
       stats.docsExamined++;
       if (query.test(record.doc)) matched.push(record);

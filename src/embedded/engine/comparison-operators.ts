@@ -13,7 +13,7 @@ type Operator = (obj: unknown, expr: unknown, options: Options) => unknown;
 function comparison(name: string, test: (c: number) => boolean | number): Operator {
   return (obj, expr, options) => {
     const args = evalExpr(obj, expr, options);
-    if (!Array.isArray(args) || args.length !== 2) throw new StoreError('BadValue', `Expression ${name} takes exactly 2 arguments`, { code: 16020, codeName: 'Location16020' });
+    if (!Array.isArray(args) || args.length !== 2) throw new StoreError('Location16020', `Expression ${name} takes exactly 2 arguments`);
     return test(compareValues(args[0], args[1]));
   };
 }

@@ -26,7 +26,7 @@ const $dateTrunc: Operator = (obj, expr, options) => {
   const args = evalExpr(obj, expr, options) as Record<string, unknown>;
   const { date, unit, timezone } = args;
   if (date === null || date === undefined || unit === null || unit === undefined) return null;
-  if (!(date instanceof Date)) throw new StoreError('Location40324' as never, "$dateTrunc requires 'date' to be a date", { code: 5439012 });
+  if (!(date instanceof Date)) throw new StoreError('Location5439012', "$dateTrunc requires 'date' to be a date");
   const binSize = args.binSize === undefined || args.binSize === null ? 1 : Number(args.binSize);
   if (!(binSize > 0) || !Number.isInteger(binSize)) throw new StoreError('BadValue', "$dateTrunc requires 'binSize' to be a positive integer");
   const zone = timezone as string | undefined;

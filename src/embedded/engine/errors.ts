@@ -5,7 +5,6 @@
 export const ErrorCodes = {
   InternalError: 1,
   BadValue: 2,
-  NoSuchKey: 4,
   FailedToParse: 9,
   Unauthorized: 13,
   TypeMismatch: 14,
@@ -15,31 +14,34 @@ export const ErrorCodes = {
   IndexNotFound: 27,
   CursorNotFound: 43,
   NamespaceExists: 48,
-  MaxTimeMSExpired: 50,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
   CommandNotFound: 59,
+  ImmutableField: 66,
+  CannotCreateIndex: 67,
   InvalidOptions: 72,
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
-  OperationNotSupportedInTransaction: 263,
+  InvalidPipelineOperator: 168,
   ChangeStreamHistoryLost: 286,
-  NotWritablePrimary: 10107,
+  UnsupportedOpQueryCommand: 352,
   BSONObjectTooLarge: 10334,
   DuplicateKey: 11000,
-  InvalidIdField: 53,
-  DollarPrefixedFieldName: 52,
-  EmptyFieldName: 56,
-  DottedFieldName: 57,
+  MergeStageNoMatchingDocument: 13113,
+  // MongoDB reports some conditions only by the number of the source location that raises them.
+  Location16020: 16020,
+  Location40323: 40323,
   Location40324: 40324,
-  ImmutableField: 66,
-  InvalidPipelineOperator: 168,
-  ConflictingUpdateOperators: 40,
-  UnknownError: 8,
+  Location40485: 40485,
+  Location51132: 51132,
+  Location51183: 51183,
+  Location5439012: 5439012,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;
 
-/** An error that becomes `{ ok: 0, code, codeName, errmsg, ...extra }` on the wire. */
+/** An error that becomes `{ ok: 0, code, codeName, errmsg }` plus details such as `keyPattern` on the wire. */
 export class StoreError extends Error {
   readonly code: number;
   readonly codeName: string;
@@ -55,7 +57,7 @@ export class StoreError extends Error {
 
   /** The error as a write error entry (`writeErrors[i]`) or command reply fields. */
   toDocument(): Record<string, unknown> {
-    return { code: this.code, codeName: this.codeName, errmsg: this.message, ...this.extra };
+    return { ...this.extra, code: this.code, codeName: this.codeName, errmsg: this.message };
   }
 }
 

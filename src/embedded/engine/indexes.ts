@@ -68,19 +68,15 @@ export class SecondaryIndex {
     return !this.partial && !this.spec.sparse;
   }
 
-  get size(): number {
-    return this.tree.size;
-  }
-
   /** The value tuples this document is indexed under; empty when a sparse or partial index skips it. */
   keysFor(doc: Doc): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
     let combos: unknown[][] = [[]];
     let present = false;
     for (const field of this.fields) {
-      const { values, multikey } = valuesAtPath(doc, field);
+      const { values, multikey, found } = valuesAtPath(doc, field);
       if (multikey) this.multikey = true;
-      if (!(values.length === 1 && values[0] === null && !hasPath(doc, field))) present = true;
+      if (found) present = true;
       const next: unknown[][] = [];
       for (const combo of combos) for (const value of values) next.push([...combo, value]);
       if (next.length > MAX_KEYS_PER_DOCUMENT) {
@@ -96,10 +92,11 @@ export class SecondaryIndex {
   checkUnique(keys: unknown[][], self: StoredRecord | undefined, ns: string): void {
     if (!this.unique) return;
     for (const values of keys) {
-      const existing = this.firstWithPrefix(values);
-      if (existing && existing !== self) {
-        throw duplicateKeyError(ns, this, values);
-      }
+      let other: StoredRecord | undefined;
+      this.scan(values, values, (record) => {
+        if (record !== self) other ??= record;
+      });
+      if (other) throw duplicateKeyError(ns, this, values);
     }
   }
 
@@ -126,26 +123,6 @@ export class SecondaryIndex {
     return examined;
   }
 
-  private firstWithPrefix(values: unknown[]): StoredRecord | undefined {
-    let found: StoredRecord | undefined;
-    this.scanValues(values, (record) => {
-      found ??= record;
-    });
-    return found;
-  }
-
-  private scanValues(values: unknown[], visit: (record: StoredRecord) => void): void {
-    this.scan(values, values, visit);
-  }
-}
-
-function hasPath(doc: Doc, path: string): boolean {
-  let cur: unknown = doc;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !(part in (cur as object))) return false;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return true;
 }
 
 function dedupe(combos: unknown[][]): unknown[][] {

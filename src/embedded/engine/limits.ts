@@ -18,6 +18,11 @@ export function rememberWireSize(doc: object, size: number): void {
   wireSizes.set(doc, size);
 }
 
+/** The BSON size of a document as a client sent it, if it came off the wire. */
+export function wireSizeOf(doc: object): number | undefined {
+  return wireSizes.get(doc);
+}
+
 /**
  * Checks a document before it is stored. `knownSize` skips re-measuring a document whose BSON size is
  * already known from the wire.

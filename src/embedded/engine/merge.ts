@@ -52,7 +52,7 @@ function writeMerge(catalog: Catalog, db: string, spec: unknown, docs: Doc[]): v
     const wanted = keyOf([...on].sort());
     const hasUnique = collection.indexes().some((i) => i.unique && keyOf([...i.fields].sort()) === wanted);
     if (!hasUnique) {
-      throw new StoreError('BadValue', "Cannot find index to verify that join fields will be unique", { code: 51183, codeName: 'Location51183' });
+      throw new StoreError('Location51183', 'Cannot find index to verify that join fields will be unique');
     }
   }
   for (const doc of docs) {
@@ -60,14 +60,14 @@ function writeMerge(catalog: Catalog, db: string, spec: unknown, docs: Doc[]): v
     for (const field of on) {
       const value = doc[field];
       if (value === undefined || value === null || Array.isArray(value)) {
-        throw new StoreError('BadValue', `$merge write error: 'on' field '${field}' cannot be missing, null or an array`, { code: 51132, codeName: 'Location51132' });
+        throw new StoreError('Location51132', `$merge write error: 'on' field '${field}' cannot be missing, null or an array`);
       }
       filter[field] = value;
     }
     const [match] = collection.scan(filter, 1).records;
     if (!match) {
       if (whenNotMatched === 'discard') continue;
-      if (whenNotMatched === 'fail') throw new StoreError('BadValue', '$merge could not find a matching document in the target collection', { code: 13113, codeName: 'MergeStageNoMatchingDocument' });
+      if (whenNotMatched === 'fail') throw new StoreError('MergeStageNoMatchingDocument', '$merge could not find a matching document in the target collection');
       const inserted = '_id' in doc ? doc : { _id: new ObjectId(), ...doc };
       validateForStorage(inserted);
       catalog.insert(collection, inserted);

@@ -56,7 +56,7 @@ export function rejectServerSideJs(value: unknown, depth = 0): void {
   }
   if (Object.getPrototypeOf(value) !== Object.prototype) return;
   for (const [key, child] of Object.entries(value)) {
-    if (SCRIPT_OPERATORS.has(key)) throw new StoreError('IllegalOperation', `${key} is disabled: the embedded store does not run server-side JavaScript`, { code: 31264, codeName: 'JSInterpreterFailure' });
+    if (SCRIPT_OPERATORS.has(key)) throw new StoreError('IllegalOperation', `${key} is disabled: the embedded store does not run server-side JavaScript`);
     rejectServerSideJs(child, depth + 1);
   }
 }

@@ -28,7 +28,7 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
         second: 'numeric',
       });
     } catch {
-      throw new StoreError('FailedToParse', `unrecognized time zone identifier: "${zone}"`, { code: 40485, codeName: 'Location40485' });
+      throw new StoreError('Location40485', `unrecognized time zone identifier: "${zone}"`);
     }
     formatters.set(zone, f);
   }

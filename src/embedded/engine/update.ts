@@ -56,7 +56,7 @@ export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arr
       if (Object.keys(operators).length > 0) {
         // mingo only applies an update when `condition` matches; it is needed only to resolve the positional `$`,
         // and must not be given for an upsert (the new document need not match range conditions of the query).
-        const positional = !opts.inserting && /\.\$(\.|"|$)/.test(JSON.stringify(Object.values(operators).map((o) => Object.keys(o as Doc))));
+        const positional = !opts.inserting && usesPositional(operators);
         applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, positional ? opts.query : undefined, { cloneMode: 'deep', queryOptions: mingoOptions() });
       }
     }
@@ -86,6 +86,13 @@ export function upsertDocument(query: Doc, u: UpdateSpec, arrayFilters?: Doc[]):
   const { doc } = applyUpdate(seed, u, { query, arrayFilters, inserting: true });
   if (!('_id' in doc)) return { _id: new ObjectId(), ...doc };
   return doc;
+}
+
+const POSITIONAL_SEGMENT = /(^|\.)\$(\.|$)/;
+
+/** Does any operator write through the positional `$` (e.g. `items.$.qty`)? */
+function usesPositional(operators: Doc): boolean {
+  return Object.values(operators).some((spec) => isPlainObject(spec) && Object.keys(spec).some((path) => POSITIONAL_SEGMENT.test(path)));
 }
 
 function replacementOf(current: Doc, replacement: Doc): Doc {

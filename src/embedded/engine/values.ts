@@ -157,20 +157,23 @@ export function keyOf(v: unknown): string {
   }
 }
 
-/** True for values stored as a single BSON scalar (not an embedded document or array). */
+/** True for embedded documents (plain objects), false for arrays, BSON values such as ObjectId, and scalars. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 /**
  * The values a dotted path reaches in a document, descending through arrays as MongoDB does for
- * multikey indexes. Missing paths yield `[null]` so that `{field: null}` finds documents without it.
+ * multikey indexes. Missing paths yield `[null]` so that `{field: null}` finds documents without it;
+ * `found` tells a missing path from an explicit null.
  */
-export function valuesAtPath(doc: unknown, path: string): { values: unknown[]; multikey: boolean } {
+export function valuesAtPath(doc: unknown, path: string): { values: unknown[]; multikey: boolean; found: boolean } {
   const out: unknown[] = [];
   let multikey = false;
+  let found = false;
   const walk = (value: unknown, parts: string[], i: number) => {
     if (i === parts.length) {
+      found = true;
       if (Array.isArray(value)) {
         multikey = true;
         if (value.length === 0) out.push(undefined);
@@ -193,7 +196,7 @@ export function valuesAtPath(doc: unknown, path: string): { values: unknown[]; m
     out.push(null);
   };
   walk(doc, path.split('.'), 0);
-  return { values: out.length ? out : [null], multikey };
+  return { values: out.length ? out : [null], multikey, found };
 }
 
 /** Freezes plain objects and arrays so that no code path can change a stored document in place. */

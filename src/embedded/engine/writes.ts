@@ -1,25 +1,20 @@
 import { ObjectId } from 'bson';
 import { Aggregator } from 'mingo/aggregator';
 import { StoreError, toStoreError } from './errors.ts';
-import { validateForStorage } from './limits.ts';
+import { validateForStorage, wireSizeOf } from './limits.ts';
 import { mingoOptions } from './mingo-options.ts';
 import { applyUpdate, updateKind, upsertDocument, type UpdateSpec } from './update.ts';
 import type { Catalog } from './catalog.ts';
 import type { Collection } from './collection.ts';
 import type { Doc, StoredRecord } from './types.ts';
 
-/** A document to insert, with its BSON size when it is already known from the wire. */
-export interface InsertInput {
-  doc: Doc;
-  size?: number;
-}
-
-export interface WriteOutcome {
+/** A write command's reply fields (a type alias, so it is a plain reply document). */
+export type WriteOutcome = {
   n: number;
   nModified?: number;
   upserted?: Array<{ index: number; _id: unknown }>;
   writeErrors?: Doc[];
-}
+};
 
 /** One statement of an `update` command. */
 export interface UpdateStatement {
@@ -53,13 +48,15 @@ function runBatch<T>(items: T[], ordered: boolean, run: (item: T, index: number)
   return errors;
 }
 
-export function insertDocuments(catalog: Catalog, db: string, coll: string, inputs: InsertInput[], ordered: boolean): WriteOutcome {
+export function insertDocuments(catalog: Catalog, db: string, coll: string, docs: Doc[], ordered: boolean): WriteOutcome {
   const collection = catalog.ensure(db, coll);
   let n = 0;
-  const writeErrors = runBatch(inputs, ordered, ({ doc, size }) => {
-    // MongoDB stores _id as the first field, generating one when the client did not.
-    const stored = Object.keys(doc)[0] === '_id' ? doc : { _id: '_id' in doc ? doc._id : new ObjectId(), ...doc };
-    validateForStorage(stored, stored === doc ? size : undefined);
+  const writeErrors = runBatch(docs, ordered, (doc) => {
+    // MongoDB stores _id as the first field, generating one when the client did not. Moving _id
+    // keeps the BSON size the client sent, so the document is not measured again.
+    const hasId = '_id' in doc;
+    const stored = hasId && Object.keys(doc)[0] === '_id' ? doc : { _id: hasId ? doc._id : new ObjectId(), ...doc };
+    validateForStorage(stored, hasId ? wireSizeOf(doc) : undefined);
     catalog.insert(collection, stored);
     n++;
   });
@@ -71,7 +68,7 @@ export function updateDocuments(catalog: Catalog, db: string, coll: string, stat
   let nModified = 0;
   const upserted: Array<{ index: number; _id: unknown }> = [];
   const writeErrors = runBatch(statements, ordered, (statement, index) => {
-    const result = updateOne(catalog, db, coll, statement);
+    const result = applyStatement(catalog, db, coll, statement);
     n += result.matched;
     nModified += result.modified;
     if (result.upsertedId !== undefined) {
@@ -91,7 +88,8 @@ interface StatementResult {
   after?: Doc;
 }
 
-function updateOne(catalog: Catalog, db: string, coll: string, s: UpdateStatement, sort?: Doc): StatementResult {
+/** Applies one update statement: to the first match, to all matches (`multi`), or as an upsert. */
+function applyStatement(catalog: Catalog, db: string, coll: string, s: UpdateStatement, sort?: Doc): StatementResult {
   if (!s.q || typeof s.q !== 'object') throw new StoreError('FailedToParse', 'update statement requires a query document');
   if (s.multi && updateKind(s.u) === 'replacement') {
     throw new StoreError('FailedToParse', 'multi update is not supported for replacement-style update');
@@ -170,7 +168,7 @@ export function findAndModify(catalog: Catalog, db: string, coll: string, req: F
     return { value: doc, lastErrorObject: { n: 1 } };
   }
   if (req.update === undefined) throw new StoreError('FailedToParse', 'Either an update or remove=true must be specified');
-  const result = updateOne(catalog, db, coll, { q: req.query, u: req.update, upsert: req.upsert, multi: false, arrayFilters: req.arrayFilters }, req.sort);
+  const result = applyStatement(catalog, db, coll, { q: req.query, u: req.update, upsert: req.upsert, multi: false, arrayFilters: req.arrayFilters }, req.sort);
   if (result.upsertedId !== undefined) {
     return {
       value: req.new ? (result.after ?? null) : null,

@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Binary, deserialize, serialize, Timestamp, UUID } from 'bson';
+import { Binary, deserialize, serialize, UUID } from 'bson';
 import { Catalog } from '../engine/catalog.ts';
 import { ChangeLog } from '../engine/changes.ts';
 import { rememberWireSize } from '../engine/limits.ts';
 import { DataDirLock } from './lockfile.ts';
 import { listSegments, replaySegment, WalWriter } from './wal.ts';
-import { listSnapshots, readSnapshot, removeOtherSnapshots, writeSnapshot, type SnapshotCollection } from './snapshot.ts';
+import { newestSnapshot, readSnapshot, removeOtherSnapshots, writeSnapshot, type SnapshotCollection } from './snapshot.ts';
 import type { StoreLogger } from '../options.ts';
 import type { StorageStatus } from '../commands/context.ts';
 import type { Op } from '../engine/oplog.ts';
@@ -22,9 +22,9 @@ export interface DurableCatalogOptions {
 }
 
 /**
- * The catalog made durable: recovery on open (newest complete snapshot, then the log segments after
- * it), every change appended to the write-ahead log as it is applied, and snapshots taken in the
- * background once the log outgrows the data it describes.
+ * The catalog made durable: recovery on open (the snapshot, then the log segments after it), every
+ * change appended to the write-ahead log as it is applied, and snapshots taken in the background once
+ * the log reaches `snapshotAfterLogBytes`.
  */
 export class DurableCatalog {
   readonly catalog = new Catalog();
@@ -81,26 +81,17 @@ export class DurableCatalog {
   async close(): Promise<void> {
     await this.snapshotting?.catch(() => undefined);
     // A final snapshot makes the next start a snapshot load instead of a long replay.
-    if (this.wal.currentSegmentBytes > FINAL_SNAPSHOT_MIN_BYTES) {
-      await this.wal.sync().catch(() => undefined);
-      await this.snapshot();
-    }
+    if (this.wal.currentSegmentBytes > FINAL_SNAPSHOT_MIN_BYTES) await this.snapshot();
     await this.wal.close();
     await this.lock.release();
   }
 
   private async recover(): Promise<void> {
     const started = Date.now();
-    let firstSegment = 1;
-    for (const candidate of await listSnapshots(this.snapshotDir)) {
-      try {
-        firstSegment = await this.loadSnapshot(candidate);
-        break;
-      } catch (error) {
-        this.opts.logger.warn({ snapshot: candidate, error: (error as Error).message }, 'skipping unusable snapshot');
-        this.resetMemory();
-      }
-    }
+    // Only the newest snapshot is kept, and the log segments it covers are gone: if it cannot be read,
+    // starting without it would silently lose data, so recovery stops with the reason instead.
+    const newest = await newestSnapshot(this.snapshotDir);
+    const firstSegment = newest === undefined ? 1 : await this.loadSnapshot(newest);
     const segments = (await listSegments(this.walDir)).filter((n) => n >= firstSegment);
     let replayed = 0;
     let tail: { segment: number; validBytes: number } | undefined;
@@ -150,11 +141,6 @@ export class DurableCatalog {
     return walSegment;
   }
 
-  private resetMemory(): void {
-    (this as { catalog: Catalog }).catalog = new Catalog();
-    (this as { changes: ChangeLog }).changes = new ChangeLog();
-  }
-
   private async snapshot(): Promise<void> {
     const started = Date.now();
     const walSegment = this.wal.rotate();
@@ -187,4 +173,3 @@ function asUUID(value: unknown): UUID {
   return new UUID();
 }
 
-export { Timestamp };

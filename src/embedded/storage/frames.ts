@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -71,4 +71,13 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** Numbers of the files named `<16 digits><suffix>` in a directory, ascending (log segments, snapshots). */
+export async function numberedFiles(dir: string, suffix: string): Promise<number[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => n.length === 16 + suffix.length && n.endsWith(suffix) && /^\d{16}$/.test(n.slice(0, 16)))
+    .map((n) => Number(n.slice(0, 16)))
+    .sort((a, b) => a - b);
 }

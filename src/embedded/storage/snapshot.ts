@@ -1,7 +1,7 @@
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deserialize, serialize, Timestamp, type UUID } from 'bson';
-import { frame, readFrames, syncDirectory } from './frames.ts';
+import { deserialize, serialize, type Timestamp, type UUID } from 'bson';
+import { frame, numberedFiles, readFrames, syncDirectory } from './frames.ts';
 import type { IndexSpec } from '../engine/indexes.ts';
 import type { Doc } from '../engine/types.ts';
 
@@ -89,16 +89,12 @@ export interface SnapshotReader {
   onDocument(doc: Doc, size: number): void;
 }
 
-/** Snapshot files, newest first. */
-export async function listSnapshots(dir: string): Promise<number[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names
-    .filter((n) => /^\d{16}\.snap$/.test(n))
-    .map((n) => Number(n.slice(0, 16)))
-    .sort((a, b) => b - a);
+/** The newest snapshot's number (the first log segment it does not cover), if there is one. */
+export async function newestSnapshot(dir: string): Promise<number | undefined> {
+  return (await numberedFiles(dir, '.snap')).at(-1);
 }
 
-/** Loads a snapshot; throws if it is incomplete or damaged (the caller then tries an older one). */
+/** Loads a snapshot; throws if it is incomplete or damaged. */
 export async function readSnapshot(dir: string, walSegment: number, reader: SnapshotReader): Promise<void> {
   let ended = false;
   let count = 0;
@@ -136,4 +132,3 @@ export async function removeOtherSnapshots(dir: string, keep: number): Promise<v
   }
 }
 
-export { Timestamp };

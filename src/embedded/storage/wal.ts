@@ -1,18 +1,14 @@
-import { open, readdir, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { frame, readFrames, syncDirectory } from './frames.ts';
+import { frame, numberedFiles, readFrames, syncDirectory } from './frames.ts';
 
 /** Segment files are numbered; names sort in log order. */
 export function segmentName(n: number): string {
   return `${String(n).padStart(16, '0')}.wal`;
 }
 
-export async function listSegments(walDir: string): Promise<number[]> {
-  const names = await readdir(walDir).catch(() => [] as string[]);
-  return names
-    .filter((n) => /^\d{16}\.wal$/.test(n))
-    .map((n) => Number(n.slice(0, 16)))
-    .sort((a, b) => a - b);
+export function listSegments(walDir: string): Promise<number[]> {
+  return numberedFiles(walDir, '.wal');
 }
 
 type Waiter = { upTo: number; resolve: () => void; reject: (error: Error) => void };
@@ -30,6 +26,8 @@ export class WalWriter {
   private durable = 0;
   private waiters: Waiter[] = [];
   private flushing = false;
+  /** Settles when the running flush ends; `close` waits for it. */
+  private idle: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private segmentBytes: number;
   /** Statistics for serverStatus. */
@@ -84,7 +82,7 @@ export class WalWriter {
     if (this.durable >= this.appended) return Promise.resolve();
     const upTo = this.appended;
     const promise = new Promise<void>((resolve, reject) => this.waiters.push({ upTo, resolve, reject }));
-    void this.flush();
+    this.flush();
     return promise;
   }
 
@@ -94,13 +92,13 @@ export class WalWriter {
     this.queue.push({ rotateTo: next });
     this.segment = next;
     this.segmentBytes = 0;
-    void this.flush();
+    this.flush();
     return next;
   }
 
   async close(): Promise<void> {
     await this.sync().catch(() => undefined);
-    while (this.flushing) await new Promise((r) => setImmediate(r));
+    await this.idle;
     await this.fh.close().catch(() => undefined);
   }
 
@@ -109,9 +107,14 @@ export class WalWriter {
     for (const n of await listSegments(this.walDir)) if (n < keepFrom) await rm(join(this.walDir, segmentName(n)), { force: true });
   }
 
-  private async flush(): Promise<void> {
+  /** One flush at a time; it keeps going while records arrive, so later callers join the running one. */
+  private flush(): void {
     if (this.flushing) return;
     this.flushing = true;
+    this.idle = this.drain();
+  }
+
+  private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0 && !this.failure) {
         const upTo = this.appended;
@@ -141,10 +144,9 @@ export class WalWriter {
       for (const w of this.waiters) w.reject(this.failure);
       this.waiters = [];
     } finally {
+      // Cleared in the same turn as the last empty-queue check, so no appended record can be missed.
       this.flushing = false;
     }
-    // Records appended while the last fsync ran are flushed by the waiter that asked for them.
-    if (this.queue.length > 0 && this.waiters.length > 0 && !this.failure) void this.flush();
   }
 
   private async writeAndSync(batch: Buffer[]): Promise<void> {

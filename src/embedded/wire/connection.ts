@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { MAX_MESSAGE_SIZE_BYTES } from '../engine/limits.ts';
-import { helloReply } from '../commands/admin.ts';
+import { StoreError } from '../engine/errors.ts';
 import { commandName, runCommand } from '../commands/registry.ts';
 import { HEADER_SIZE, OpCode, ProtocolError, encodeOpMsg, encodeOpReply, parseOpMsg, parseOpQuery, readHeader, type Header } from './messages.ts';
 import type { CommandContext } from '../commands/context.ts';
@@ -89,17 +89,10 @@ export class Connection {
   private async handleQuery(header: Header, message: Buffer): Promise<void> {
     const { collection, query } = parseOpQuery(message);
     const name = commandName(query);
-    let reply: Doc;
-    if (collection.endsWith('.$cmd') && HANDSHAKE_COMMANDS.has(name)) {
-      reply = { ...helloReply(name !== 'hello'), connectionId: this.id, ok: 1 };
-    } else {
-      reply = {
-        ok: 0,
-        code: 352,
-        codeName: 'UnsupportedOpQueryCommand',
-        errmsg: `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`,
-      };
-    }
+    const reply: Doc =
+      collection.endsWith('.$cmd') && HANDSHAKE_COMMANDS.has(name)
+        ? await this.execute(collection.slice(0, -'.$cmd'.length), query)
+        : { ok: 0, ...new StoreError('UnsupportedOpQueryCommand', `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`).toDocument() };
     this.send(encodeOpReply(nextRequestId++, header.requestId, reply));
   }
 
@@ -111,7 +104,7 @@ export class Connection {
         await this.host.sync();
       } catch (error) {
         // Not durable, so not acknowledged: the client must treat the outcome as unknown.
-        reply = { ok: 0, code: 1, codeName: 'InternalError', errmsg: (error as Error).message };
+        reply = { ok: 0, ...new StoreError('InternalError', (error as Error).message).toDocument() };
       }
     }
     if (HANDSHAKE_COMMANDS.has(commandName(command)) && reply.ok === 1) reply.connectionId = this.id;

@@ -8,7 +8,6 @@ export const OpCode = { REPLY: 1, QUERY: 2004, COMPRESSED: 2012, MSG: 2013 } as 
 export const HEADER_SIZE = 16;
 const CHECKSUM_PRESENT = 1 << 0;
 const MORE_TO_COME = 1 << 1;
-const EXHAUST_ALLOWED = 1 << 16;
 // Bits 0-15 are "required": a receiver must reject a message with one it does not know.
 const KNOWN_REQUIRED_BITS = CHECKSUM_PRESENT | MORE_TO_COME;
 
@@ -131,4 +130,3 @@ export function encodeOpReply(requestId: number, responseTo: number, reply: Doc)
   return Buffer.concat([header(HEADER_SIZE + 20 + body.length, requestId, responseTo, OpCode.REPLY), fields, body]);
 }
 
-export { EXHAUST_ALLOWED };
