@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { BSON, MongoClient, ObjectId, type Collection, type Document } from 'mongodb';
 import { startEmbeddedStore } from '../../src/embedded/start.ts';
 import type { EmbeddedStore } from '../../src/embedded/options.ts';
+import { prng } from '../lib/prng.ts';
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -74,18 +75,6 @@ function median(values: number[]): number {
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** Deterministic PRNG (mulberry32) so runs generate the same events. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function weighted<T>(rand: () => number, items: ReadonlyArray<readonly [T, number]>): T {

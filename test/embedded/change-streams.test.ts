@@ -8,6 +8,7 @@ import { MongoClient, Timestamp, type ChangeStream, type Collection, type Db, ty
 import { startEmbeddedStore } from '../../src/embedded/start.ts';
 import type { EmbeddedStore } from '../../src/embedded/options.ts';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { waitFor } from '../helpers/waiting.ts';
 
 const DB_NAME = 'sightline_cs';
 /** Change events are asserted field by field, so they are typed loosely. */
@@ -53,14 +54,6 @@ async function take(stream: Stream, n: number, ms = 5_000): Promise<AnyEvent[]> 
 /** Opens the server-side cursor now, so later writes are after the stream's start point. */
 async function start(stream: Stream): Promise<void> {
   expect(await within(stream.tryNext(), 5_000, 'the change stream to open')).toBeNull();
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const tsTuple = (t: Timestamp): [number, number] => [t.t, t.i];
@@ -285,7 +278,7 @@ describe('waiting for events', () => {
         settled = true;
       });
       // The aggregate has opened the stream once the first getMore is sent.
-      await until(() => getMores >= 1, 5_000, 'the first getMore');
+      await waitFor(() => getMores >= 1, 5_000, 'the first getMore');
       await new Promise((r) => setTimeout(r, 300));
       expect(settled).toBe(false);
       // The server holds the getMore instead of answering with empty batches in a loop.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Long, MongoClient, MongoServerError, ReadConcern, UUID, type Db, type Document } from 'mongodb';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { pollUntil, rejection } from '../helpers/waiting.ts';
 
 let ts: TestStore;
 let admin: Db;
@@ -9,25 +10,6 @@ let counter = 0;
 function uniqueName(prefix: string) {
   counter += 1;
   return `${prefix}_${counter}`;
-}
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-}
-
-async function pollUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 beforeAll(async () => {

@@ -14,6 +14,8 @@ import {
   type UpdateFilter,
 } from 'mongodb';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { rejection } from '../helpers/waiting.ts';
+import { prng } from '../../scripts/lib/prng.ts';
 
 let ts: TestStore;
 let db: Db;
@@ -31,30 +33,9 @@ function coll(prefix = 'c') {
   return db.collection<AnyDoc>(`${prefix}_${counter}`);
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so data and oracle are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Update documents whose shape the driver's static types cannot express for a schema-less collection. */
 function upd(u: Document): UpdateFilter<AnyDoc> {
   return u as UpdateFilter<AnyDoc>;
-}
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
 }
 
 beforeAll(async () => {

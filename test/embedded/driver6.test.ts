@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Db, type Document } from 'mongodb6';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { rejection } from '../helpers/waiting.ts';
 
 let ts: TestStore;
 let client6: MongoClient;
@@ -9,15 +10,6 @@ let db: Db;
 interface Row {
   _id?: number | string;
   [key: string]: any;
-}
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

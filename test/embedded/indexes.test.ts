@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Double, Long, MongoBulkWriteError, MongoServerError, type Db, type Document } from 'mongodb';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { pollUntil, rejection } from '../helpers/waiting.ts';
+import { prng } from '../../scripts/lib/prng.ts';
 
 let ts: TestStore;
 let db: Db;
@@ -15,35 +17,6 @@ interface AnyDoc {
 function coll(prefix = 'u') {
   counter += 1;
   return db.collection<AnyDoc>(`${prefix}_${counter}`);
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-}
-
-async function pollUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Every plan node of an explain plan tree (classic `inputStage(s)` and SBE `queryPlan` shapes). */
