@@ -1,0 +1,45 @@
+import type { ObjectId } from 'mongodb';
+
+/** `events`: one captured event. `properties` keys are stored escaped (see property-keys.ts). */
+export interface EventDocument {
+  _id?: ObjectId;
+  projectId: string;
+  uuid: string;
+  event: string;
+  distinctId: string;
+  timestamp: Date;
+  properties: Record<string, unknown>;
+  sessionId?: string;
+  /** When the server stored it; differs from `timestamp` for late or historical events. */
+  createdAt: Date;
+}
+
+/** `projects`: a tenant. `apiToken` is the public, write-only capture token. */
+export interface ProjectDocument {
+  _id: string;
+  name: string;
+  apiToken: string;
+  timezone: string;
+  createdAt: Date;
+}
+
+/** `apiKeys`: a secret personal API key; only the SHA-256 of the secret is kept. */
+export interface ApiKeyDocument {
+  _id: string;
+  label: string;
+  /** `sha256$<hex>` of the full secret; looked up through a unique index, never compared in plain text. */
+  secureValue: string;
+  /** A recognisable but useless form of the key, e.g. `phx_...a1b2`. */
+  maskValue: string;
+  scopes: string[];
+  projectIds: string[];
+  createdAt: Date;
+  lastUsedAt?: Date;
+  revokedAt?: Date;
+}
+
+/** `settings`: small named values the server keeps for itself (e.g. which bootstrap steps have run). */
+export interface SettingDocument {
+  _id: string;
+  value: unknown;
+}

@@ -1,0 +1,79 @@
+import { builder } from '../../graphql/builder.ts';
+import { connectionOf, pageSize } from '../../graphql/connections.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
+import { ProjectRef } from '../projects/schema.ts';
+import { PROPERTY_OPERATORS, type EventFilter } from './filters.ts';
+import type { EventModel } from './model.ts';
+
+export const EventRef = builder.objectRef<EventModel>('Event').implement({
+  description: 'One captured event.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    uuid: t.exposeID('uuid'),
+    event: t.exposeString('event'),
+    distinctId: t.exposeString('distinctId'),
+    timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
+    createdAt: t.field({ type: 'DateTime', description: 'When the server stored the event.', resolve: (e) => e.createdAt }),
+    properties: t.field({ type: 'JSON', resolve: (e) => e.properties }),
+  }),
+});
+
+const PropertyOperator = builder.enumType('PropertyOperator', {
+  values: Object.fromEntries(PROPERTY_OPERATORS.map((op) => [op, { value: op }])) as Record<
+    (typeof PROPERTY_OPERATORS)[number],
+    { value: (typeof PROPERTY_OPERATORS)[number] }
+  >,
+});
+
+const PropertyFilterInput = builder.inputType('PropertyFilterInput', {
+  description: 'A condition on an event property. Keys are matched literally: "$browser" and "a.b" are single keys.',
+  fields: (t) => ({
+    key: t.string({ required: true }),
+    operator: t.field({ type: PropertyOperator, required: true }),
+    value: t.field({
+      type: 'JSON',
+      description: 'A string, number, boolean or null; a list of them for exact/is_not; unused by is_set/is_not_set.',
+    }),
+  }),
+});
+
+export const EventFilterInput = builder.inputType('EventFilter', {
+  fields: (t) => ({
+    events: t.stringList({ description: 'Event names, any of which matches.' }),
+    after: t.field({ type: 'DateTime', description: 'Events at or after this instant.' }),
+    before: t.field({ type: 'DateTime', description: 'Events strictly before this instant.' }),
+    distinctId: t.string(),
+    properties: t.field({ type: [PropertyFilterInput], description: 'All must hold.' }),
+  }),
+});
+
+/** The GraphQL input as the services take it (Pothos gives nullable fields as `T | null | undefined`). */
+export function toEventFilter(input: typeof EventFilterInput.$inferInput | null | undefined): EventFilter | undefined {
+  if (input === null || input === undefined) return undefined;
+  return {
+    events: input.events,
+    after: input.after,
+    before: input.before,
+    distinctId: input.distinctId,
+    properties: input.properties?.map((p) => ({ key: p.key, operator: p.operator, value: p.value })),
+  };
+}
+
+const EventConnection = connectionOf('Event', EventRef);
+
+builder.objectFields(ProjectRef, (t) => ({
+  events: t.field({
+    type: EventConnection,
+    description: 'Events, newest first.',
+    args: { filter: t.arg({ type: EventFilterInput }), first: t.arg.int(), after: t.arg.string() },
+    // Sizes over the maximum are refused by the resolver with a clear message, so they cost no more than the maximum.
+    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) }),
+    resolve: (scope, args, ctx) => ctx.services.events.list(scope, toEventFilter(args.filter), pageSize(args.first), args.after),
+  }),
+  event: t.field({
+    type: EventRef,
+    nullable: true,
+    args: { uuid: t.arg.id({ required: true }) },
+    resolve: (scope, args, ctx) => ctx.services.events.byUuid(scope, String(args.uuid)),
+  }),
+}));
