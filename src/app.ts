@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.ts';
 import type { Logger } from './logger.ts';
@@ -85,6 +85,15 @@ export function createApp({ config, storage, logger, live }: AppDeps): App {
   // Slow or stalled uploads must not hold sockets forever.
   httpServer.headersTimeout = 30_000;
   httpServer.requestTimeout = 60_000;
+  // Longer than common load balancer and SDK idle times, so a reused connection is not closed under a request.
+  httpServer.keepAliveTimeout = 65_000;
+  // Requests Node rejects before routing (oversized headers, malformed framing) still get a JSON error body.
+  httpServer.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = JSON.stringify({ status: 'error', code: 'invalid_request', error: `The HTTP request could not be read (${error.code ?? 'malformed'}).` });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   const ws = attachWebSocket(httpServer, yoga, services, liveLimits);
   const stopRevocationWatch = apiKeys.onRevoke((keyId) => ws.closeForKey(keyId));
 

@@ -52,7 +52,11 @@ function printBanner(lines: string[]): void {
 function registerShutdown(stopApp: () => Promise<void>, storage: Storage, logger: Logger): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": the operator gave up waiting for the graceful path.
+      logger.warn({ signal }, 'second signal during shutdown; exiting at once');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {

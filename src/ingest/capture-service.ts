@@ -108,9 +108,16 @@ export class CaptureService {
       this.options.logger.error({ err: error }, 'capture write outcome unknown; answering 503');
       throw new CaptureError('service_unavailable', 'The database did not confirm the write; retry shortly.');
     }
+    const writeErrors = [error.writeErrors].flat();
+    // Only an outcome that accounts for every event is certain: an unreachable server yields a bulk
+    // error with no per-event errors at all, which must not read as "all stored".
+    if (error.insertedCount + writeErrors.length !== events.length) {
+      this.options.logger.error({ err: error }, 'capture write outcome unknown; answering 503');
+      throw new CaptureError('service_unavailable', 'The database did not confirm the write; retry shortly.');
+    }
     let duplicates = 0;
     const refused: EventRefusal[] = [];
-    for (const writeError of [error.writeErrors].flat()) {
+    for (const writeError of writeErrors) {
       if (writeError.code === DUPLICATE_KEY) {
         duplicates += 1;
       } else if (isPermanentDocumentError(writeError.code)) {

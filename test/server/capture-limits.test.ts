@@ -179,6 +179,26 @@ describe('decompression bombs', () => {
   });
 });
 
+describe('requests Node refuses before routing', () => {
+  it('a GET whose query string overflows the header limit gets 431 with a JSON error body, and the server keeps serving', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(server.url);
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: `/e/?data=${'a'.repeat(20_000)}`, method: 'GET' }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(response.status).toBe(431);
+    expect(JSON.parse(response.body)).toMatchObject({ status: 'error', code: 'invalid_request' });
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
+
 describe('per-event limits', () => {
   it('event names and distinct ids longer than 200 characters are cut to 200', async () => {
     const long = event('n'.repeat(500), 'd'.repeat(300));
