@@ -24,29 +24,9 @@ import { BSON, MongoClient, ObjectId, type Collection, type Document } from 'mon
 import { startEmbeddedStore } from '../../src/embedded/start.ts';
 import type { EmbeddedStore } from '../../src/embedded/options.ts';
 import { prng } from '../lib/prng.ts';
+import { intOption, option } from './lib/options.ts';
 
 // ---------------------------------------------------------------------------------------------- options
-
-function option(name: string): string | undefined {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === `--${name}`) {
-      const next = argv[i + 1];
-      return next === undefined || next.startsWith('--') ? 'true' : next;
-    }
-    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
-  }
-  return process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
-}
-
-function intOption(name: string, fallback: number): number {
-  const raw = option(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const EVENTS = intOption('events', 1_000_000);
 const INSERTS = intOption('inserts', 100_000);

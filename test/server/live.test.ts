@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { createKey, createProject, gql, spawnServer, startTestServer, type ServerProcess, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/waiting.ts';
+import { connectGraphQLWs } from '../helpers/ws.ts';
 
 /*
  * The live event stream end to end: events go in through the real capture route, come out of the
@@ -59,15 +59,7 @@ async function capture(url: string, token: string, batch: CaptureEvent[]): Promi
 }
 
 function connect(wsUrl: string, secret: string): Client {
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${secret}` },
-    retryAttempts: 0,
-    lazy: false,
-    // Closing is asserted where it matters; elsewhere it is the end of a test, not news.
-    onNonLazyError: () => undefined,
-  });
+  const { client } = connectGraphQLWs(wsUrl, secret);
   clients.push(client);
   return client;
 }

@@ -1,13 +1,14 @@
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.ts';
 import type { LiveLimits } from '../../src/live/limits.ts';
 import { TEST_ADMIN_KEY, createKey, createProject, gql, startTestServer, type TestServer } from '../helpers/server.ts';
 import { waitFor } from '../helpers/waiting.ts';
+import { connectGraphQLWs, type CloseInfo } from '../helpers/ws.ts';
 
 /*
  * The WebSocket transport's promises: authentication at connection_init, protocol limits, revoked
@@ -86,20 +87,10 @@ async function rawSocket(wsUrl: string): Promise<RawSocket> {
   };
 }
 
-function connect(wsUrl: string, secret: string): { client: Client; closed: Promise<{ code: number; reason: string }> } {
-  let onClosed: (event: { code: number; reason: string }) => void = () => undefined;
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${secret}` },
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => undefined,
-    on: { closed: (event) => onClosed(event as { code: number; reason: string }) },
-  });
-  clients.push(client);
-  return { client, closed };
+function connect(wsUrl: string, secret: string): { client: Client; closed: Promise<CloseInfo> } {
+  const connection = connectGraphQLWs(wsUrl, secret);
+  clients.push(connection.client);
+  return connection;
 }
 
 interface Collected {

@@ -2,17 +2,12 @@ import type { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { post } from './http-client.ts';
 import { LiveSubscribers, PROBE_EVENT } from './live-subscribers.ts';
+import type { CatchUpOptions } from './feed-catch-up.ts';
 import type { CaptureEvent } from './posthog-events.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
-export interface LivePhaseOptions {
-  url: URL;
-  wsUrl: string;
-  agent: Agent;
-  token: string;
-  adminKey: string;
-  projectId: string;
-  next: () => CaptureEvent;
+/** Where the phase sends and subscribes: the same target the catch-up wait uses, minus its time limit. */
+export interface LivePhaseOptions extends Omit<CatchUpOptions, 'limitMs'> {
   subscribers: number;
   sockets: number;
   /** Events per second, sent open-loop (on a fixed schedule, whatever the response times). */
