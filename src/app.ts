@@ -8,6 +8,7 @@ import { Authenticator } from './modules/auth/authenticate.ts';
 import { ApiKeyService } from './modules/auth/api-key-service.ts';
 import { ProjectService } from './modules/projects/service.ts';
 import { EventService } from './modules/events/service.ts';
+import { Enricher } from './ingest/enrich/enrich.ts';
 import { CaptureService } from './ingest/capture-service.ts';
 import { LiveEvents } from './live/live-events.ts';
 import { resolveLiveLimits, type LiveLimits } from './live/limits.ts';
@@ -52,7 +53,7 @@ export function createApp({ config, storage, logger, live }: AppDeps): App {
     projects,
     apiKeys,
     events: new EventService(),
-    capture: new CaptureService({ collections, projects, logger: logger.child({ component: 'capture' }) }),
+    capture: new CaptureService({ collections, projects, enricher: new Enricher(), logger: logger.child({ component: 'capture' }) }),
     live: new LiveEvents({ collections, logger: logger.child({ component: 'live' }), queueLimit: liveLimits.queueLimit }),
     logger,
   };

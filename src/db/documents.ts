@@ -1,5 +1,8 @@
 import type { ObjectId } from 'mongodb';
 
+/** The field an event's group of type index N is stored under. */
+export type GroupSlot = 'g0' | 'g1' | 'g2' | 'g3' | 'g4';
+
 /** `events`: one captured event. `properties` keys are stored escaped (see property-keys.ts). */
 export interface EventDocument {
   _id?: ObjectId;
@@ -10,6 +13,12 @@ export interface EventDocument {
   timestamp: Date;
   properties: Record<string, unknown>;
   sessionId?: string;
+  /**
+   * The event's groups by type index (`g0`..`g4` → group key), from `$groups` through the project's
+   * group types. Person attribution is not stored: it is resolved through `personDistinctIds`, so a
+   * merge or split never rewrites events and cannot race with capture.
+   */
+  groups?: Partial<Record<GroupSlot, string>>;
   /** When the server stored it; differs from `timestamp` for late or historical events. */
   createdAt: Date;
 }
@@ -43,3 +52,9 @@ export interface SettingDocument {
   _id: string;
   value: unknown;
 }
+
+export type * from './documents/persons.ts';
+export type * from './documents/groups.ts';
+export type * from './documents/sessions.ts';
+export type * from './documents/definitions.ts';
+export type * from './documents/ingestion-warnings.ts';

@@ -6,7 +6,30 @@ const INDEXES: Record<string, IndexDescription[]> = {
     { key: { projectId: 1, uuid: 1 }, name: 'project_uuid', unique: true },
     { key: { projectId: 1, timestamp: -1 }, name: 'project_timestamp' },
     { key: { projectId: 1, event: 1, timestamp: -1 }, name: 'project_event_timestamp' },
+    // A person's events are found through their distinct ids; a session's through its id.
+    { key: { projectId: 1, distinctId: 1, timestamp: -1 }, name: 'project_distinct_timestamp' },
+    { key: { projectId: 1, sessionId: 1, timestamp: -1 }, name: 'project_session_timestamp', sparse: true },
   ],
+  persons: [{ key: { projectId: 1, createdAt: -1, _id: -1 }, name: 'project_created' }],
+  // The unique index is what makes "one person per distinct id" hold across requests and processes.
+  personDistinctIds: [
+    { key: { projectId: 1, distinctId: 1 }, name: 'project_distinct_id', unique: true },
+    { key: { projectId: 1, personId: 1 }, name: 'project_person' },
+  ],
+  personMerges: [{ key: { projectId: 1, personId: 1 }, name: 'project_person', unique: true }],
+  groupTypes: [
+    { key: { projectId: 1, index: 1 }, name: 'project_index', unique: true },
+    { key: { projectId: 1, name: 1 }, name: 'project_name', unique: true },
+  ],
+  groups: [{ key: { projectId: 1, typeIndex: 1, key: 1 }, name: 'project_type_key', unique: true }],
+  sessions: [
+    { key: { projectId: 1, sessionId: 1 }, name: 'project_session', unique: true },
+    { key: { projectId: 1, startTimestamp: -1 }, name: 'project_start' },
+    { key: { projectId: 1, distinctId: 1, startTimestamp: -1 }, name: 'project_distinct_start' },
+  ],
+  eventDefinitions: [{ key: { projectId: 1, name: 1 }, name: 'project_name', unique: true }],
+  propertyDefinitions: [{ key: { projectId: 1, kind: 1, groupTypeIndex: 1, key: 1 }, name: 'project_kind_key', unique: true }],
+  ingestionWarnings: [{ key: { projectId: 1, timestamp: -1 }, name: 'project_timestamp' }],
   projects: [{ key: { apiToken: 1 }, name: 'api_token', unique: true }],
   apiKeys: [{ key: { secureValue: 1 }, name: 'secure_value', unique: true }],
 };

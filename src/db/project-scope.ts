@@ -1,8 +1,10 @@
 import type { Collection, Filter, FindOptions, WithId } from 'mongodb';
+import type { ProjectCollections } from './collections.ts';
 import type { EventDocument, ProjectDocument } from './documents.ts';
+import { ScopedCollection, type ScopedFilter } from './scoped-collection.ts';
 import { DURABLE } from './write-concern.ts';
 
-type ScopedFilter<T> = Omit<Filter<T>, 'projectId'>;
+type Scoped<C> = C extends Collection<infer T extends { projectId: string }> ? ScopedCollection<T> : never;
 
 /**
  * Tenant-scoped data access: every read and write of project data goes through one of these, and each
@@ -10,10 +12,16 @@ type ScopedFilter<T> = Omit<Filter<T>, 'projectId'>;
  * (or forget) the scope. Instances are handed out by the access layer after authorization.
  */
 export class ProjectScope {
+  /** Each project collection, seen from inside this project. */
+  readonly data: { [K in keyof ProjectCollections]: Scoped<ProjectCollections[K]> };
+
   constructor(
     readonly project: ProjectDocument,
-    private readonly events: Collection<EventDocument>,
-  ) {}
+    collections: ProjectCollections,
+  ) {
+    const scoped = Object.entries(collections).map(([name, collection]) => [name, new ScopedCollection(collection as unknown as Collection<{ projectId: string }>, project._id)]);
+    this.data = Object.fromEntries(scoped) as unknown as ProjectScope['data'];
+  }
 
   get projectId(): string {
     return this.project._id;
@@ -21,11 +29,11 @@ export class ProjectScope {
 
   /** Events matching `filter` inside this project. */
   findEvents(filter: ScopedFilter<EventDocument>, options: FindOptions = {}) {
-    return this.events.find(this.scoped(filter), options);
+    return this.data.events.find(filter, options);
   }
 
   findEvent(filter: ScopedFilter<EventDocument>): Promise<WithId<EventDocument> | null> {
-    return this.events.findOne(this.scoped(filter));
+    return this.data.events.findOne(filter);
   }
 
   /**
@@ -33,13 +41,11 @@ export class ProjectScope {
    * `projectId` is stamped here, so a document cannot name another project.
    */
   insertEvents(docs: Omit<EventDocument, 'projectId'>[]) {
-    const stamped = docs.map((doc) => ({ ...doc, projectId: this.projectId }));
-    return this.events.insertMany(stamped, { ordered: false, writeConcern: DURABLE });
+    return this.data.events.insertMany(docs, { ordered: false, writeConcern: DURABLE });
   }
 
   /** `filter` with the tenant predicate; exported for the live matcher, which must match exactly what queries match. */
   scoped(filter: ScopedFilter<EventDocument>): Filter<EventDocument> {
-    if (Object.hasOwn(filter, 'projectId')) throw new Error('a scoped filter must not set projectId');
-    return { ...filter, projectId: this.projectId } as Filter<EventDocument>;
+    return this.data.events.filter(filter);
   }
 }

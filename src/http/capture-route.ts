@@ -65,7 +65,7 @@ export async function handleCapture(req: IncomingMessage, res: ServerResponse, k
       limitBytes: limit,
     });
     const batch = normalizeCaptureRequest(payload, { now: new Date(), query: url.searchParams, route: kind });
-    const result = await deps.capture.ingest(batch, { clientIp: req.socket.remoteAddress });
+    const result = await deps.capture.ingest(batch, { clientIp: req.socket.remoteAddress, userAgent: req.headers['user-agent'] });
     const stored = result.accepted + result.duplicates;
     if (stored === 0 && result.refused.length > 0) {
       const first = result.refused[0]!;

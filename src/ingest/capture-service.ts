@@ -6,12 +6,20 @@ import type { Collections } from '../db/collections.ts';
 import { escapeKeys } from '../db/property-keys.ts';
 import type { ProjectService } from '../modules/projects/service.ts';
 import { PERSONAL_KEY_PREFIX } from '../modules/auth/secrets.ts';
+import { processGroups } from '../modules/groups/ingest.ts';
+import { processPersons } from '../modules/persons/ingest.ts';
+import { rollupSessions } from '../modules/sessions/rollup.ts';
+import { rollupDefinitions } from '../modules/definitions/rollup.ts';
+import type { Enricher } from './enrich/enrich.ts';
 import { CaptureError } from './errors.ts';
+import { WarningSink } from './warnings.ts';
 import type { EventRefusal, NormalizedBatch, NormalizedEvent } from './types.ts';
 
 /** Request facts the SDK payload does not carry. */
 export interface CaptureRequestInfo {
   clientIp?: string;
+  /** The request's User-Agent, parsed when the SDK sent no browser properties of its own. */
+  userAgent?: string;
 }
 
 /** What happened to a request's events; every event is in exactly one of the three. */
@@ -28,6 +36,8 @@ export interface CaptureServiceOptions {
   collections: Collections;
   projects: ProjectService;
   logger: Logger;
+  /** Server-side enrichment (user agent, GeoIP, derived person properties). */
+  enricher: Enricher;
   /** Writes allowed in flight at once; beyond this, capture answers 503 instead of queueing without bound. @default 64 */
   maxInFlightWrites?: number;
 }
@@ -70,7 +80,7 @@ export class CaptureService {
     }
     this.inFlight += 1;
     try {
-      const outcome = await this.write(new ProjectScope(project, this.options.collections.events), batch.events, info);
+      const outcome = await this.write(new ProjectScope(project, this.options.collections), batch.events, info);
       return { ...outcome, refused: [...batch.refused, ...outcome.refused].sort((a, b) => a.index - b.index) };
     } finally {
       this.inFlight -= 1;
@@ -91,14 +101,52 @@ export class CaptureService {
     return project;
   }
 
-  private async write(scope: ProjectScope, events: NormalizedEvent[], info: CaptureRequestInfo) {
+  /**
+   * PostHog's pipeline order: enrich → groups → persons → store the events → roll up sessions and
+   * definitions of the events that were new. Person and group writes are idempotent, so when the
+   * request fails before the events are stored, the SDK's retry does no harm. Rollups count each
+   * event once because they only see events this request stored.
+   */
+  private async write(scope: ProjectScope, normalized: NormalizedEvent[], info: CaptureRequestInfo) {
+    const events = normalized.map((event) => this.options.enricher.enrich(event, info));
+    const warnings = new WarningSink();
+    for (const event of events) for (const type of event.warnings ?? []) warnings.add(type, {}, event);
+    await this.uncertainOn503('group processing', () => processGroups(scope, events, warnings));
+    await this.uncertainOn503('person processing', () => processPersons(scope, events, warnings));
     const createdAt = new Date();
-    const docs = events.map((event) => toDocument(event, createdAt, info));
+    const docs = events.map((event) => toDocument(event, createdAt));
+    let outcome: { accepted: number; duplicates: number; refused: EventRefusal[]; stored: NormalizedEvent[] };
     try {
       const result = await scope.insertEvents(docs);
-      return { accepted: result.insertedCount, duplicates: 0, refused: [] as EventRefusal[] };
+      outcome = { accepted: result.insertedCount, duplicates: 0, refused: [], stored: events };
     } catch (error) {
-      return this.partialOutcome(error, events);
+      outcome = this.partialOutcome(error, events);
+    }
+    await this.afterStore(scope, outcome.stored, warnings);
+    return { accepted: outcome.accepted, duplicates: outcome.duplicates, refused: outcome.refused };
+  }
+
+  /** Rollups of stored events; the events are already durable, so a failure here is logged, not answered with 503. */
+  private async afterStore(scope: ProjectScope, stored: NormalizedEvent[], warnings: WarningSink): Promise<void> {
+    const steps = [
+      ['sessions', () => rollupSessions(scope, stored)],
+      ['definitions', () => rollupDefinitions(scope, stored)],
+      ['ingestion warnings', () => warnings.flush(scope)],
+    ] as const;
+    const results = await Promise.allSettled(steps.map(([, step]) => step()));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') this.options.logger.error({ err: result.reason, step: steps[i]?.[0] }, 'post-capture rollup failed');
+    });
+  }
+
+  /** A failure before the events are stored leaves nothing half-acknowledged: answer 503 and let the SDK retry. */
+  private async uncertainOn503(step: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      if (error instanceof CaptureError) throw error;
+      this.options.logger.error({ err: error, step }, 'capture step failed; answering 503');
+      throw new CaptureError('service_unavailable', 'The database did not confirm the write; retry shortly.');
     }
   }
 
@@ -117,7 +165,9 @@ export class CaptureService {
     }
     let duplicates = 0;
     const refused: EventRefusal[] = [];
+    const notStored = new Set<number>();
     for (const writeError of writeErrors) {
+      notStored.add(writeError.index);
       if (writeError.code === DUPLICATE_KEY) {
         duplicates += 1;
       } else if (isPermanentDocumentError(writeError.code)) {
@@ -128,7 +178,8 @@ export class CaptureService {
         throw new CaptureError('service_unavailable', 'The database did not confirm the write; retry shortly.');
       }
     }
-    return { accepted: error.insertedCount, duplicates, refused };
+    const stored = events.filter((_, i) => !notStored.has(i));
+    return { accepted: error.insertedCount, duplicates, refused, stored };
   }
 }
 
@@ -137,18 +188,16 @@ function isPermanentDocumentError(code: number): boolean {
   return code === 10334 || code === 15 || code === 2 || code === 17419 || code === 52;
 }
 
-function toDocument(event: NormalizedEvent, createdAt: Date, info: CaptureRequestInfo): Omit<EventDocument, 'projectId'> {
-  const properties = { ...event.properties };
-  // PostHog records the sender's address unless the SDK sent one; person enrichment (GeoIP) reads it.
-  if (info.clientIp !== undefined && !Object.hasOwn(properties, '$ip')) properties.$ip = info.clientIp;
+function toDocument(event: NormalizedEvent, createdAt: Date): Omit<EventDocument, 'projectId'> {
   const doc: Omit<EventDocument, 'projectId'> = {
     uuid: event.uuid,
     event: event.event,
     distinctId: event.distinctId,
     timestamp: event.timestamp,
-    properties: escapeKeys(properties) as Record<string, unknown>,
+    properties: escapeKeys(event.properties) as Record<string, unknown>,
     createdAt,
   };
   if (event.sessionId !== undefined) doc.sessionId = event.sessionId;
+  if (event.groups !== undefined && Object.keys(event.groups).length > 0) doc.groups = event.groups;
   return doc;
 }

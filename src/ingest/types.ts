@@ -1,3 +1,5 @@
+import type { GroupSlot } from '../db/documents.ts';
+
 /** One event after decoding and normalization, before it is written. Property keys are still raw user keys. */
 export interface NormalizedEvent {
   uuid: string;
@@ -7,6 +9,8 @@ export interface NormalizedEvent {
   properties: Record<string, unknown>;
   /** `properties.$session_id` when it is a non-empty string; kept on the envelope for indexing. */
   sessionId?: string;
+  /** Group keys by slot (`g0`..`g4`), set by group processing from `$groups`. */
+  groups?: Partial<Record<GroupSlot, string>>;
   /** Data-quality notes (e.g. `ignored_invalid_timestamp`): the event was kept, but something was fixed up. */
   warnings?: string[];
 }

@@ -53,7 +53,7 @@ export class Access {
     this.require(scope);
     if (!this.canSee(projectId)) return null;
     const project = await this.loadProject(projectId);
-    return project === null ? null : new ProjectScope(project, this.collections.events);
+    return project === null ? null : new ProjectScope(project, this.collections);
   }
 
   /** Like {@link findProject} but a missing project is an error. */
@@ -66,6 +66,6 @@ export class Access {
   /** Scope for an already-loaded project document the caller may see (list results). */
   scopeOf(project: ProjectDocument): ProjectScope {
     if (!this.canSee(project._id)) throw new NotFoundError(`Project "${project._id}" was not found.`);
-    return new ProjectScope(project, this.collections.events);
+    return new ProjectScope(project, this.collections);
   }
 }

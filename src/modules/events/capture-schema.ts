@@ -62,7 +62,7 @@ builder.mutationField('capture', (t) =>
           })),
         };
         const batch = normalizeCaptureRequest(payload, { now: new Date(), query: new URLSearchParams() });
-        const result = await ctx.services.capture.ingest(batch, { clientIp: ctx.clientIp });
+        const result = await ctx.services.capture.ingest(batch, { clientIp: ctx.clientIp, userAgent: ctx.userAgent });
         return { accepted: result.accepted, duplicates: result.duplicates, errors: result.refused.map((r) => ({ ...r, uuid: r.uuid ?? null })) };
       } catch (error) {
         if (error instanceof CaptureError) throw captureErrorToGraphQL(error);

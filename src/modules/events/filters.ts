@@ -54,14 +54,17 @@ export function compileEventFilter(filter: EventFilter | null | undefined): Filt
   if (filter?.distinctId !== undefined && filter.distinctId !== null) and.push({ distinctId: { $eq: filter.distinctId } });
   const properties = filter?.properties ?? [];
   if (properties.length > MAX_PROPERTY_FILTERS) throw new BadUserInputError(`At most ${MAX_PROPERTY_FILTERS} property filters.`);
-  for (const property of properties) and.push(compilePropertyFilter(property) as Filter<EventDocument>);
+  for (const property of properties) and.push(compilePropertyCondition(property) as Filter<EventDocument>);
   if (and.length === 0) return {};
   return and.length === 1 ? (and[0] as Filter<EventDocument>) : { $and: and };
 }
 
-function compilePropertyFilter({ key, operator, value }: PropertyFilter): Record<string, unknown> {
+/**
+ * One condition as a MongoDB filter on the document field `path` — by default the escaped key under
+ * `properties`, as events, persons and groups store them; sessions pass their own field.
+ */
+export function compilePropertyCondition({ key, operator, value }: PropertyFilter, path = `properties.${escapeKey(key)}`): Record<string, unknown> {
   if (key === '') throw new BadUserInputError('A property filter needs a key.');
-  const path = `properties.${escapeKey(key)}`;
   switch (operator) {
     case 'is_set':
       return { [path]: { $exists: true } };
