@@ -8,6 +8,8 @@ import { Authenticator } from './modules/auth/authenticate.ts';
 import { ApiKeyService } from './modules/auth/api-key-service.ts';
 import { ProjectService } from './modules/projects/service.ts';
 import { EventService } from './modules/events/service.ts';
+import { PersonService } from './modules/persons/service.ts';
+import { DefinitionBuffer } from './modules/definitions/buffer.ts';
 import { Enricher } from './ingest/enrich/enrich.ts';
 import { CaptureService } from './ingest/capture-service.ts';
 import { LiveEvents } from './live/live-events.ts';
@@ -47,13 +49,16 @@ export function createApp({ config, storage, logger, live }: AppDeps): App {
   const collections = collectionsOf(storage.db);
   const projects = new ProjectService(collections);
   const apiKeys = new ApiKeyService(collections);
+  const definitions = new DefinitionBuffer({ logger: logger.child({ component: 'definitions' }) });
   const services: Services = {
     collections,
     authenticator: new Authenticator({ apiKeys: collections.apiKeys, adminKey: config.adminKey }),
     projects,
     apiKeys,
     events: new EventService(),
-    capture: new CaptureService({ collections, projects, enricher: new Enricher(), logger: logger.child({ component: 'capture' }) }),
+    persons: new PersonService(),
+    definitions,
+    capture: new CaptureService({ collections, projects, definitions, enricher: new Enricher(), logger: logger.child({ component: 'capture' }) }),
     live: new LiveEvents({ collections, logger: logger.child({ component: 'live' }), queueLimit: liveLimits.queueLimit }),
     logger,
   };
@@ -126,6 +131,8 @@ export function createApp({ config, storage, logger, live }: AppDeps): App {
         }),
       ]);
       clearTimeout(timer);
+      // Buffered definition counts of the captures just finished; the storage is still open.
+      await definitions.flush().catch((error: unknown) => logger.warn({ err: error }, 'definitions not flushed at shutdown'));
       stopRevocationWatch();
       await ws.dispose();
       await services.live.stop();

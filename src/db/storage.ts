@@ -26,6 +26,8 @@ export interface StorageOptions {
   /** Loopback port of the embedded store (0 = any free port). */
   embeddedPort: number;
   logger: Logger;
+  /** Emit the driver's command monitoring events (`commandStarted`, …) on `client`; for tests that count queries. @default false */
+  monitorCommands?: boolean;
 }
 
 const DATABASE_NAME = 'sightline';
@@ -48,6 +50,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     socketTimeoutMS: 30_000,
     maxPoolSize: 50,
     appName: 'sightline',
+    monitorCommands: options.monitorCommands ?? false,
   });
   try {
     await client.connect();

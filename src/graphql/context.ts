@@ -6,6 +6,8 @@ import type { Authenticator } from '../modules/auth/authenticate.ts';
 import type { Principal } from '../modules/auth/principal.ts';
 import type { EventService } from '../modules/events/service.ts';
 import type { ProjectService } from '../modules/projects/service.ts';
+import type { PersonService } from '../modules/persons/service.ts';
+import type { DefinitionBuffer } from '../modules/definitions/buffer.ts';
 import type { CaptureService } from '../ingest/capture-service.ts';
 import type { LiveEvents } from '../live/live-events.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -17,6 +19,8 @@ export interface Services {
   projects: ProjectService;
   apiKeys: ApiKeyService;
   events: EventService;
+  persons: PersonService;
+  definitions: DefinitionBuffer;
   capture: CaptureService;
   live: LiveEvents;
   logger: Logger;

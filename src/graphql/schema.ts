@@ -5,6 +5,11 @@ import '../modules/auth/schema.ts';
 import '../modules/events/schema.ts';
 import '../modules/events/capture-schema.ts';
 import '../modules/events/stream-schema.ts';
+import '../modules/sessions/schema.ts';
+import '../modules/persons/schema.ts';
+import '../modules/groups/schema.ts';
+import '../modules/definitions/schema.ts';
+import '../modules/ingestion-warnings/schema.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -9,7 +9,7 @@ import { PERSONAL_KEY_PREFIX } from '../modules/auth/secrets.ts';
 import { processGroups } from '../modules/groups/ingest.ts';
 import { processPersons } from '../modules/persons/ingest.ts';
 import { rollupSessions } from '../modules/sessions/rollup.ts';
-import { rollupDefinitions } from '../modules/definitions/rollup.ts';
+import type { DefinitionBuffer } from '../modules/definitions/buffer.ts';
 import type { Enricher } from './enrich/enrich.ts';
 import { CaptureError } from './errors.ts';
 import { WarningSink } from './warnings.ts';
@@ -36,6 +36,8 @@ export interface CaptureServiceOptions {
   collections: Collections;
   projects: ProjectService;
   logger: Logger;
+  /** Where event names and property keys of stored events are tallied. */
+  definitions: DefinitionBuffer;
   /** Server-side enrichment (user agent, GeoIP, derived person properties). */
   enricher: Enricher;
   /** Writes allowed in flight at once; beyond this, capture answers 503 instead of queueing without bound. @default 64 */
@@ -103,7 +105,7 @@ export class CaptureService {
 
   /**
    * PostHog's pipeline order: enrich → groups → persons → store the events → roll up sessions and
-   * definitions of the events that were new. Person and group writes are idempotent, so when the
+   * definitions of the events that were new (definitions are buffered, see definitions/buffer.ts). Person and group writes are idempotent, so when the
    * request fails before the events are stored, the SDK's retry does no harm. Rollups count each
    * event once because they only see events this request stored.
    */
@@ -128,9 +130,9 @@ export class CaptureService {
 
   /** Rollups of stored events; the events are already durable, so a failure here is logged, not answered with 503. */
   private async afterStore(scope: ProjectScope, stored: NormalizedEvent[], warnings: WarningSink): Promise<void> {
+    this.options.definitions.add(scope, stored);
     const steps = [
       ['sessions', () => rollupSessions(scope, stored)],
-      ['definitions', () => rollupDefinitions(scope, stored)],
       ['ingestion warnings', () => warnings.flush(scope)],
     ] as const;
     const results = await Promise.allSettled(steps.map(([, step]) => step()));

@@ -396,6 +396,14 @@ describe('query planning with a compound index over 10,000 events', () => {
     expect(ids(await db.collection<AnyDoc>(indexed).find(filter).toArray())).toEqual(expected.map((e) => e._id));
   });
 
+  it('an empty $in on an indexed field matches nothing, alone, after an equality, or sorted', async () => {
+    const collection = db.collection<AnyDoc>(indexed);
+    expect(await collection.find({ projectId: { $in: [] } }).toArray()).toEqual([]);
+    expect(await collection.find({ projectId: 'p1', event: { $in: [] } }).sort({ timestamp: -1 }).toArray()).toEqual([]);
+    expect(await collection.countDocuments({ $and: [{ projectId: 'p1' }, { event: { $in: [] } }] })).toBe(0);
+    expect(await collection.countDocuments({ projectId: 'p1', event: { $nin: [] } })).toBe(data.filter((e) => e.projectId === 'p1').length);
+  });
+
   it('uses the index for an equality on the index prefix only', async () => {
     const expected = data.filter((e) => e.projectId === 'p4');
     const explain = await db.collection<AnyDoc>(indexed).find({ projectId: 'p4' }).explain('executionStats');

@@ -32,13 +32,15 @@ export interface TestServerOptions {
   /** Connect to this database instead of starting an embedded store. */
   mongodbUrl?: string;
   dataDir?: string;
+  /** Turn on the driver's command monitoring on `storage.client` (to count the queries a request makes). */
+  monitorCommands?: boolean;
 }
 
 /** Starts the full app in this process on a random port, over a fresh embedded store (or `mongodbUrl`). */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await tempDataDir('sightline-server-'));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const storage = await openStorage({ url: options.mongodbUrl, dataDir, embeddedPort: 0, logger });
+  const storage = await openStorage({ url: options.mongodbUrl, dataDir, embeddedPort: 0, logger, monitorCommands: options.monitorCommands });
   const app = createApp({
     config: { http: { port: 0, host: '127.0.0.1' }, adminKey: TEST_ADMIN_KEY, production: false },
     storage,

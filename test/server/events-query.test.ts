@@ -210,7 +210,7 @@ describe('Project.event(uuid)', () => {
 describe('property keys', () => {
   // Keys MongoDB would otherwise read as operators or paths, keys that look already escaped, and
   // keys that name parts of a JavaScript object or of the stored document.
-  const AWKWARD_KEYS = ['$browser', 'a.b', '%24x', '$x', '$set', '__proto__', 'constructor', 'prototype', '_id', 'projectId', 'a..b', '.', '%', '%2E'];
+  const AWKWARD_KEYS = ['$lib', 'a.b', '%24x', '$x', '$set', '__proto__', 'constructor', 'prototype', '_id', 'projectId', 'a..b', '.', '%', '%2E'];
 
   let project: ProjectDocument;
   const uuids = new Map<string, string>();

@@ -152,6 +152,7 @@ describe('npm start, as the README describes it', () => {
   let adminKey: string;
   let postedEventUuid: string;
   let filteredEventUuid: string;
+  let setEventUuid: string;
 
   beforeAll(async () => {
     dataDir = await tempDataDir('sightline-readme-');
@@ -280,6 +281,37 @@ describe('npm start, as the README describes it', () => {
     });
   });
 
+  it('the README’s people query finds the person of the POST example and filters events by person properties', async () => {
+    const query = blockContaining('graphql', 'query People').body;
+    setEventUuid = randomUUID();
+    const server = { graphqlUrl: banner.graphqlUrl };
+    const res = await gql(server, query, { project: banner.project!.id }, adminKey);
+    expect(res.errors).toBeUndefined();
+    const project = res.data.project;
+    // The POST example's event came from user-1 and set nothing on the person.
+    expect(project.person).toMatchObject({ distinctIds: ['user-1'], isIdentified: false });
+    expect(project.events.edges).toEqual([]);
+    // Its event name and property are listed for a query builder; no warning was raised.
+    expect(project.eventDefinitions.edges.map((e: { node: { name: string } }) => e.node.name)).toContain('signed_up');
+    expect(project.ingestionWarnings.edges).toEqual([]);
+
+    // Once user-1 sets a plan, the README's person filter finds its events.
+    const identified = await fetch(`${banner.url}/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api_key: banner.project!.token, batch: [{ event: '$set', distinct_id: 'user-1', uuid: setEventUuid, properties: { $set: { plan: 'pro', email: 'one@example.com' } } }] }),
+    });
+    expect(identified.status).toBe(200);
+    const again = await gql(server, query, { project: banner.project!.id }, adminKey);
+    expect(again.errors).toBeUndefined();
+    expect(again.data.project.person.properties).toMatchObject({ plan: 'pro', email: 'one@example.com' });
+    expect(again.data.project.persons.edges.map((e: { node: { distinctIds: string[] } }) => e.node.distinctIds)).toEqual([['user-1']]);
+    const byPlan = again.data.project.events.edges as { node: { distinctId: string; person: { id: string } } }[];
+    expect(byPlan.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(byPlan.map((e) => e.node.distinctId))).toEqual(new Set(['user-1']));
+    expect(new Set(byPlan.map((e) => e.node.person.id))).toEqual(new Set([again.data.project.person.id]));
+  });
+
   it('serves GraphiQL at /graphql to a browser', async () => {
     const response = await fetch(banner.graphqlUrl, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
@@ -336,7 +368,7 @@ describe('npm start, as the README describes it', () => {
       adminKey,
     );
     expect(events.errors).toBeUndefined();
-    expect(events.data.project.events.edges.map((e: { node: { uuid: string } }) => e.node.uuid).sort()).toEqual([postedEventUuid, filteredEventUuid].sort());
+    expect(events.data.project.events.edges.map((e: { node: { uuid: string } }) => e.node.uuid).sort()).toEqual([postedEventUuid, filteredEventUuid, setEventUuid].sort());
 
     // The same token still captures.
     const response = await fetch(again.captureUrl, {

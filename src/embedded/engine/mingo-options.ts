@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Context, ProcessingMode } from 'mingo/core';
 import * as accumulator from 'mingo/operators/accumulator';
 import * as expression from 'mingo/operators/expression';
@@ -31,6 +33,11 @@ const CONTEXT = Context.init({
  *   stored documents are frozen, so a stage that tried to would fail loudly instead of corrupting data.
  */
 export function mingoOptions(opts: { cloneInput?: boolean; collectionResolver?: (name: string) => Doc[]; variables?: Doc } = {}): Options {
+  if (opts.collectionResolver === undefined && opts.variables === undefined) return opts.cloneInput ? PREPARED_CLONE_INPUT : PREPARED;
+  return plainOptions(opts);
+}
+
+function plainOptions(opts: { cloneInput?: boolean; collectionResolver?: (name: string) => Doc[]; variables?: Doc }): Options {
   return {
     idKey: '_id',
     useStrictMode: true,
@@ -44,6 +51,26 @@ export function mingoOptions(opts: { cloneInput?: boolean; collectionResolver?: 
     ...(opts.variables ? { variables: opts.variables } : {}),
   };
 }
+
+/**
+ * mingo copies every operator table of the context each time it is handed plain options (Query,
+ * Aggregator), which costs more than evaluating a small filter. Handed its own prepared options
+ * object, it only wraps it. That class is internal to mingo, so it is reached through the CommonJS
+ * build this process already loaded ('mingo/core' resolves to it under Node), never a second copy.
+ */
+const { ComputeOptions } = createRequire(import.meta.url)(join(dirname(createRequire(import.meta.url).resolve('mingo/core')), '_internal.js')) as {
+  ComputeOptions: { init(options: Options): Options };
+};
+const PREPARED = ComputeOptions.init(plainOptions({}));
+const PREPARED_CLONE_INPUT = ComputeOptions.init(plainOptions({ cloneInput: true }));
+
+/**
+ * Options for mingo's update operators. Its updater always copies the context it is given and adds
+ * its own operators, so it gets a small one: operator updates evaluate query conditions (positional
+ * `$`, `arrayFilters`, `$pull`), not aggregation expressions.
+ */
+const UPDATE_CONTEXT = Context.init({ query, expression: comparisonOverrides() } as unknown as Parameters<typeof Context.init>[0]);
+export const updateOperatorOptions: Options = { ...plainOptions({}), context: UPDATE_CONTEXT };
 
 const SCRIPT_OPERATORS = new Set(['$where', '$function', '$accumulator']);
 

@@ -69,6 +69,8 @@ function planFor(index: SecondaryIndex, constraints: Map<string, FieldConstraint
     break;
   }
   if (score === 0) return undefined;
+  // An empty `$in` matches nothing: no interval to scan.
+  if (prefixes.length === 0) return { plan: { index, intervals: [], excluded, rangeAt: 0 }, score };
   const depth = prefixes[0]!.length;
   const intervals = prefixes.map((prefix) => {
     if (!range) return { low: prefix, high: prefix };

@@ -4,7 +4,7 @@ import { cloneDeep, resolve, setValue } from 'mingo/util';
 import { ObjectId, Timestamp } from 'bson';
 import { StoreError, toStoreError } from './errors.ts';
 import { isPlainObject, keyOf } from './values.ts';
-import { mingoOptions } from './mingo-options.ts';
+import { mingoOptions, updateOperatorOptions } from './mingo-options.ts';
 import type { UpdateDescription } from './oplog.ts';
 import type { Doc } from './types.ts';
 
@@ -57,7 +57,7 @@ export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arr
         // mingo only applies an update when `condition` matches; it is needed only to resolve the positional `$`,
         // and must not be given for an upsert (the new document need not match range conditions of the query).
         const positional = !opts.inserting && usesPositional(operators);
-        applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, positional ? opts.query : undefined, { cloneMode: 'deep', queryOptions: mingoOptions() });
+        applyOperators(next, operators as Parameters<typeof applyOperators>[1], opts.arrayFilters, positional ? opts.query : undefined, { cloneMode: 'deep', queryOptions: updateOperatorOptions });
       }
     }
   } catch (error) {
@@ -68,8 +68,12 @@ export function applyUpdate(current: Doc, u: UpdateSpec, opts: { query: Doc; arr
     throw new StoreError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
   next = idFirst(kind === 'operators' ? newFieldsSorted(current, next) : next);
-  const changed = keyOf(next) !== keyOf(current);
-  return { doc: next, changed, ...(kind === 'replacement' ? {} : { description: describe(current, next) }) };
+  if (kind === 'replacement') return { doc: next, changed: keyOf(next) !== keyOf(current) };
+  // The description already compares every field, so it says whether anything changed; serializing
+  // both whole documents to compare them again would double the cost of every update.
+  const description = describe(current, next);
+  const changed = Object.keys(description.updatedFields).length > 0 || description.removedFields.length > 0;
+  return { doc: next, changed, description };
 }
 
 /** The document an upsert starts from: the query's equality fields (MongoDB copies those), then the update. */
@@ -145,6 +149,7 @@ function describe(before: Doc, after: Doc): UpdateDescription {
 function diff(before: Doc, after: Doc, prefix: string, out: UpdateDescription): void {
   for (const [key, value] of Object.entries(after)) {
     const old = before[key];
+    if (old === value && value !== undefined) continue;
     if (key in before && isPlainObject(old) && isPlainObject(value)) diff(old, value, `${prefix}${key}.`, out);
     else if (!(key in before) || keyOf(old) !== keyOf(value)) out.updatedFields[prefix + key] = value;
   }

@@ -10,12 +10,20 @@ const isSafeRegex = createRequire(import.meta.url)('safe-regex2') as (pattern: s
 export const PROPERTY_OPERATORS = ['exact', 'is_not', 'icontains', 'regex', 'gt', 'gte', 'lt', 'lte', 'is_set', 'is_not_set'] as const;
 export type PropertyOperator = (typeof PROPERTY_OPERATORS)[number];
 
-/** One condition on an event property, as a user writes it (PostHog's operator names). */
+export const PROPERTY_FILTER_TYPES = ['event', 'person', 'group', 'session'] as const;
+/** Whose property a filter tests: the event's own, or its person's, group's or session's. */
+export type PropertyFilterType = (typeof PROPERTY_FILTER_TYPES)[number];
+
+/** One condition on a property, as a user writes it (PostHog's operator names). */
 export interface PropertyFilter {
   key: string;
   operator: PropertyOperator;
   /** A scalar, or a list of scalars for `exact`/`is_not`. Ignored by `is_set`/`is_not_set`. */
   value?: unknown;
+  /** Default `event`. */
+  type?: PropertyFilterType | null;
+  /** Which group type a `group` filter tests (0..4). */
+  groupTypeIndex?: number | null;
 }
 
 /** Which events to return; all conditions must hold. */
@@ -54,7 +62,14 @@ export function compileEventFilter(filter: EventFilter | null | undefined): Filt
   if (filter?.distinctId !== undefined && filter.distinctId !== null) and.push({ distinctId: { $eq: filter.distinctId } });
   const properties = filter?.properties ?? [];
   if (properties.length > MAX_PROPERTY_FILTERS) throw new BadUserInputError(`At most ${MAX_PROPERTY_FILTERS} property filters.`);
-  for (const property of properties) and.push(compilePropertyCondition(property) as Filter<EventDocument>);
+  for (const property of properties) {
+    // Person, group and session conditions need reads of their own collections; the event service
+    // resolves them into event conditions first (entity-filters.ts), so any left here are unsupported.
+    if ((property.type ?? 'event') !== 'event') {
+      throw new BadUserInputError(`Filters of type "${property.type}" are not available here; use event properties.`);
+    }
+    and.push(compilePropertyCondition(property) as Filter<EventDocument>);
+  }
   if (and.length === 0) return {};
   return and.length === 1 ? (and[0] as Filter<EventDocument>) : { $and: and };
 }

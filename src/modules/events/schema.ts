@@ -2,7 +2,7 @@ import { builder } from '../../graphql/builder.ts';
 import { connectionOf, pageSize } from '../../graphql/connections.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
 import { ProjectRef } from '../projects/schema.ts';
-import { PROPERTY_OPERATORS, type EventFilter } from './filters.ts';
+import { PROPERTY_FILTER_TYPES, PROPERTY_OPERATORS, type EventFilter, type PropertyFilter } from './filters.ts';
 import type { EventModel } from './model.ts';
 
 export const EventRef = builder.objectRef<EventModel>('Event').implement({
@@ -25,10 +25,20 @@ const PropertyOperator = builder.enumType('PropertyOperator', {
   >,
 });
 
-const PropertyFilterInput = builder.inputType('PropertyFilterInput', {
-  description: 'A condition on an event property. Keys are matched literally: "$browser" and "a.b" are single keys.',
+const PropertyFilterType = builder.enumType('PropertyFilterType', {
+  description: "Whose property a filter tests: the event's own, or its person's, group's or session's.",
+  values: Object.fromEntries(PROPERTY_FILTER_TYPES.map((type) => [type, { value: type }])) as Record<
+    (typeof PROPERTY_FILTER_TYPES)[number],
+    { value: (typeof PROPERTY_FILTER_TYPES)[number] }
+  >,
+});
+
+export const PropertyFilterInput = builder.inputType('PropertyFilterInput', {
+  description: 'A condition on a property. Keys are matched literally: "$browser" and "a.b" are single keys.',
   fields: (t) => ({
     key: t.string({ required: true }),
+    type: t.field({ type: PropertyFilterType, description: 'Default "event".' }),
+    groupTypeIndex: t.int({ description: 'For "group" filters: the group type (0..4).' }),
     operator: t.field({ type: PropertyOperator, required: true }),
     value: t.field({
       type: 'JSON',
@@ -55,11 +65,16 @@ export function toEventFilter(input: typeof EventFilterInput.$inferInput | null 
     after: input.after,
     before: input.before,
     distinctId: input.distinctId,
-    properties: input.properties?.map((p) => ({ key: p.key, operator: p.operator, value: p.value })),
+    properties: toPropertyFilters(input.properties),
   };
 }
 
-const EventConnection = connectionOf('Event', EventRef);
+/** `PropertyFilterInput` values as the services take them. */
+export function toPropertyFilters(input: (typeof PropertyFilterInput.$inferInput)[] | null | undefined): PropertyFilter[] | undefined {
+  return input?.map((p) => ({ key: p.key, operator: p.operator, value: p.value, type: p.type, groupTypeIndex: p.groupTypeIndex }));
+}
+
+export const EventConnection = connectionOf('Event', EventRef);
 
 builder.objectFields(ProjectRef, (t) => ({
   events: t.field({

@@ -3,6 +3,7 @@ import type { EventDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
 import { BadUserInputError } from '../../graphql/errors.ts';
+import { resolveEntityFilters } from './entity-filters.ts';
 import { compileEventFilter, type EventFilter } from './filters.ts';
 import { toEventModel, type EventModel } from './model.ts';
 
@@ -11,8 +12,10 @@ export class EventService {
   /** Bound on every user-driven read, so one heavy filter cannot hold the database. */
   constructor(private readonly maxTimeMS = 15_000) {}
 
-  async list(scope: ProjectScope, filter: EventFilter | null | undefined, size: number, after?: string | null): Promise<Page<EventModel>> {
-    const conditions: Filter<EventDocument>[] = [compileEventFilter(filter)];
+  /** `extra` narrows further (e.g. a person's distinct ids); it is trusted, never user input. */
+  async list(scope: ProjectScope, filter: EventFilter | null | undefined, size: number, after?: string | null, extra: Filter<EventDocument>[] = []): Promise<Page<EventModel>> {
+    const resolved = await resolveEntityFilters(scope, filter, this.maxTimeMS);
+    const conditions: Filter<EventDocument>[] = [compileEventFilter(resolved.filter), ...resolved.conditions, ...extra];
     if (after) conditions.push(olderThan(after));
     const docs = await scope
       .findEvents({ $and: conditions }, { sort: { timestamp: -1, _id: -1 }, limit: size + 1, maxTimeMS: this.maxTimeMS })
