@@ -28,7 +28,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import type { EventDocument } from '../../src/db/documents.ts';
+import { prepareRawCollection } from './lib/bench-projects.ts';
 import { prepareLoad, runCaptureLoad, type LoadResult } from './lib/capture-load.ts';
 import { get, keepAliveAgent } from './lib/http-client.ts';
 import { waitForFeed, type CatchUp } from './lib/feed-catch-up.ts';
@@ -94,20 +94,6 @@ async function sampleReady(server: ServerProcess): Promise<string> {
   }
   const s = summarize(times);
   return `${statusLine(statuses)} · p50 ${ms(s.p50)} · max ${ms(s.max)}`;
-}
-
-/** The baseline collection gets exactly the indexes the server built on `events`, read back from the store. */
-async function prepareRawCollection(client: MongoClient) {
-  const source = client.db(APP_DATABASE).collection('events');
-  const target = client.db(RAW_DATABASE).collection<EventDocument>('events');
-  const names: string[] = [];
-  for (const index of await source.indexes()) {
-    if (index.name === '_id_') continue;
-    const { key, name, v: _v, ns: _ns, ...options } = index as typeof index & { ns?: string };
-    await target.createIndex(key, { ...options, name });
-    names.push(`${name}${index.unique ? ' (unique)' : ''}`);
-  }
-  return { coll: target, names };
 }
 
 function describeCatchUp(c: CatchUp): string {
@@ -205,7 +191,7 @@ async function main(): Promise<void> {
     log(`  /readyz before load: ${await sampleReady(server)}`);
     await client.connect();
     const db = client.db(APP_DATABASE);
-    const raw = await prepareRawCollection(client);
+    const raw = await prepareRawCollection(client, APP_DATABASE, RAW_DATABASE);
     log(`  baseline collection ${RAW_DATABASE}.events with the server's event indexes: ${raw.names.join(', ')}`);
     log();
 

@@ -4,6 +4,7 @@ import type { EventDocument } from '../db/documents.ts';
 import { ProjectScope } from '../db/project-scope.ts';
 import type { Collections } from '../db/collections.ts';
 import { escapeKeys } from '../db/property-keys.ts';
+import { DUPLICATE_KEY } from '../db/write-errors.ts';
 import type { ProjectService } from '../modules/projects/service.ts';
 import { PERSONAL_KEY_PREFIX } from '../modules/auth/secrets.ts';
 import { processGroups } from '../modules/groups/ingest.ts';
@@ -44,12 +45,12 @@ export interface CaptureServiceOptions {
   maxInFlightWrites?: number;
 }
 
-const DUPLICATE_KEY = 11000;
 
 /**
- * The shared write path of HTTP capture and the GraphQL `capture` mutation: token → project,
- * then one durable unordered insert. It resolves only once the database has acknowledged the write
- * with `{w: 'majority', j: true}`; anything uncertain becomes `service_unavailable` (503).
+ * The shared write path of HTTP capture and the GraphQL `capture` mutation: token → project →
+ * enrichment, groups and persons → one durable unordered insert of the events → rollups. It resolves
+ * only once the database has acknowledged the events with `{w: 'majority', j: true}`; anything
+ * uncertain before that becomes `service_unavailable` (503).
  */
 export class CaptureService {
   private inFlight = 0;

@@ -1,6 +1,7 @@
 /**
- * `persons`: one person. `_id` is a UUID string. Properties are stored with escaped keys.
- * Every change goes through a conditional update on `version`, so two writers can never both win.
+ * `persons`: one person. `_id` is a UUID string. Properties are stored with escaped keys and change
+ * only through atomic per-key updates of a person that is not being merged (persons/person-store.ts);
+ * `version` counts changes.
  */
 export interface PersonDocument {
   _id: string;
@@ -13,7 +14,7 @@ export interface PersonDocument {
   updatedAt: Date;
   /**
    * Set while this person is being merged into another one: it is frozen from then on, and anyone who
-   * meets it finishes the merge instead of writing to it (see persons/merge.ts).
+   * meets it finishes the merge instead of writing to it (see persons/person-store.ts).
    */
   mergingInto?: string;
   /** True once this person's properties have been folded into `mergingInto`. */

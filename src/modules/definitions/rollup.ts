@@ -1,12 +1,11 @@
-import { MongoBulkWriteError } from 'mongodb';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import type { EventDefinitionDocument, PropertyDefinitionDocument } from '../../db/documents.ts';
 import type { ScopedBulkOperation } from '../../db/scoped-collection.ts';
+import { duplicateKeyIndexes } from '../../db/write-errors.ts';
 import type { NormalizedEvent } from '../../ingest/types.ts';
 import { groupTypeRegistry } from '../groups/type-registry.ts';
 import { collectDefinitions, type CollectedDefinitions } from './collect.ts';
 
-const DUPLICATE_KEY = 11000;
 /** Two upserts of one new definition can race to insert it; the loser is retried as an update. */
 const MAX_ROUNDS = 3;
 
@@ -45,10 +44,9 @@ async function upsertAll<T>(write: (ops: ScopedBulkOperation<T>[]) => Promise<un
       await write(pending);
       return;
     } catch (error) {
-      if (round >= MAX_ROUNDS || !(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError() !== undefined) throw error;
-      const writeErrors = [error.writeErrors].flat();
-      if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-      const retry = new Set(writeErrors.map((e) => e.index));
+      const raced = duplicateKeyIndexes(error);
+      if (round >= MAX_ROUNDS || raced === undefined) throw error;
+      const retry = new Set(raced);
       pending = pending.filter((_, i) => retry.has(i));
     }
   }

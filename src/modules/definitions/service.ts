@@ -4,7 +4,7 @@ import type { ProjectScope } from '../../db/project-scope.ts';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
 import { BadUserInputError } from '../../graphql/errors.ts';
 import { MAX_GROUP_TYPES } from '../groups/keys.ts';
-import { searchPattern } from '../groups/service.ts';
+import { searchPattern } from '../../graphql/search-text.ts';
 import { SESSION_PROPERTIES } from './session-properties.ts';
 
 /** Bound on every user-driven read. */

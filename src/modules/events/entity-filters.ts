@@ -4,7 +4,7 @@ import type { ProjectScope } from '../../db/project-scope.ts';
 import { BadUserInputError } from '../../graphql/errors.ts';
 import { compileGroupPropertyFilter } from '../groups/filters.ts';
 import { compileSessionPropertyFilter } from '../sessions/filters.ts';
-import { compilePropertyCondition, type EventFilter, type PropertyFilter } from './filters.ts';
+import { compilePropertyCondition, MAX_PROPERTY_FILTERS, type EventFilter, type PropertyFilter } from './filters.ts';
 
 /** How many persons, groups or sessions a filter may select before it must be narrowed. */
 const MAX_MATCHED_ENTITIES = 50_000;
@@ -21,6 +21,8 @@ export async function resolveEntityFilters(
   maxTimeMS: number,
 ): Promise<{ filter: EventFilter | undefined; conditions: Filter<EventDocument>[] }> {
   const properties = filter?.properties ?? [];
+  // Counted before person, group and session filters are resolved away, so each kind counts.
+  if (properties.length > MAX_PROPERTY_FILTERS) throw new BadUserInputError(`At most ${MAX_PROPERTY_FILTERS} property filters.`);
   const own = properties.filter((p) => (p.type ?? 'event') === 'event');
   if (own.length === properties.length) return { filter: filter ?? undefined, conditions: [] };
   const of = (type: string) => properties.filter((p) => p.type === type);

@@ -3,6 +3,7 @@ import type { Filter } from 'mongodb';
 import type { EventDocument } from '../../db/documents.ts';
 import { escapeKey } from '../../db/property-keys.ts';
 import { BadUserInputError } from '../../graphql/errors.ts';
+import { escapeRegex } from '../../graphql/search-text.ts';
 
 // CommonJS package without an ESM entry.
 const isSafeRegex = createRequire(import.meta.url)('safe-regex2') as (pattern: string | RegExp) => boolean;
@@ -38,7 +39,8 @@ export interface EventFilter {
 }
 
 const MAX_EVENT_NAMES = 100;
-const MAX_PROPERTY_FILTERS = 50;
+/** Across all types (event, person, group, session) of one filter. */
+export const MAX_PROPERTY_FILTERS = 50;
 const MAX_LIST_VALUES = 1000;
 const MAX_PATTERN_LENGTH = 500;
 
@@ -173,9 +175,6 @@ function numberValue(key: string, operator: string, value: unknown): number {
   return n;
 }
 
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * User patterns run inside the database (on the embedded store, on the server's event loop), so

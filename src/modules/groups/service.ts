@@ -3,11 +3,10 @@ import type { GroupDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
 import { BadUserInputError } from '../../graphql/errors.ts';
+import { searchPattern } from '../../graphql/search-text.ts';
 import { MAX_GROUP_TYPES } from './keys.ts';
 import { toGroupModel, toGroupTypeModel, type GroupModel, type GroupTypeModel } from './model.ts';
 
-/** Longest `search` accepted; a search is a substring, so longer ones are never useful. */
-export const MAX_SEARCH_LENGTH = 200;
 /** Bound on every user-driven read, so one heavy search cannot hold the database. */
 const MAX_TIME_MS = 15_000;
 
@@ -47,9 +46,3 @@ export async function listGroups(
   return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toGroupModel(e.node, typeName) })), pageInfo: page.pageInfo };
 }
 
-/** A user's search text as a literal, case-insensitive substring pattern; blank means no search. */
-export function searchPattern(search: string | null | undefined): string | undefined {
-  if (search === null || search === undefined || search === '') return undefined;
-  if (search.length > MAX_SEARCH_LENGTH) throw new BadUserInputError(`"search" is longer than ${MAX_SEARCH_LENGTH} characters.`, { max: MAX_SEARCH_LENGTH });
-  return search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

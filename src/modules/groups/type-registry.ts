@@ -1,10 +1,9 @@
 import { LRUCache } from 'lru-cache';
-import { MongoServerError } from 'mongodb';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import { DURABLE } from '../../db/write-concern.ts';
+import { isDuplicateKey } from '../../db/write-errors.ts';
 import { MAX_GROUP_TYPES } from './keys.ts';
 
-const DUPLICATE_KEY = 11000;
 /** Each failed claim reveals at least one type this process did not know, so a handful of rounds always settles. */
 const MAX_CLAIM_ROUNDS = 2 * MAX_GROUP_TYPES + 2;
 
@@ -82,7 +81,7 @@ export class GroupTypeRegistry {
         this.cache.set(scope.projectId, next);
         return next;
       } catch (error) {
-        if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+        if (!isDuplicateKey(error)) throw error;
         known = await this.load(scope);
       }
     }

@@ -9,6 +9,8 @@ import { WarningSink } from '../../ingest/warnings.ts';
 import { startTestStore, type TestStore } from '../../../test/helpers/store.ts';
 import { isIllegalDistinctId } from './illegal-ids.ts';
 import { processPersons } from './ingest.ts';
+import { PersonStore } from './person-store.ts';
+import { PersonService } from './service.ts';
 
 let store: TestStore;
 let collections: Collections;
@@ -241,5 +243,63 @@ describe('merges racing with merges', () => {
       expect(Object.keys(person.properties).sort()).toEqual([`a${i}`, `b${i}`, `c${i}`, `d${i}`, `left${i}`, `right${i}`].sort());
       expect(person.isIdentified).toBe(true);
     }
+  });
+});
+
+describe('person processing at the edges of the merge protocol', () => {
+  it('a new person still being written when a merge takes its distinct id loses neither the id nor its properties', async () => {
+    const scope = newProject();
+    await processPersons(scope, [event('$pageview', 'U', 1, { $set: { seed: 1 } })], new WarningSink());
+    // The same project seen by a request whose person insert is held back until a merge of its new
+    // distinct id X into U has run to the end (it creates X's person, merges it away and deletes it).
+    const slow = new ProjectScope(scope.project, collections);
+    const insertMany = slow.data.persons.insertMany.bind(slow.data.persons);
+    let merged: Promise<void> | undefined;
+    slow.data.persons.insertMany = (async (...args: Parameters<typeof insertMany>) => {
+      merged ??= processPersons(scope, [event('$identify', 'U', 5, { $anon_distinct_id: 'X' })], new WarningSink());
+      await merged;
+      return insertMany(...args);
+    }) as typeof insertMany;
+    await processPersons(slow, [event('$pageview', 'X', 2, { $set: { r1: 1 } })], new WarningSink());
+    expect(merged).toBeDefined();
+    expect(await outcome(scope)).toEqual([{ ids: ['U', 'X'], properties: { seed: 1, r1: 1 }, isIdentified: true, createdAt: Date.UTC(2026, 0, 1, 0, 1) }]);
+    expect(await scope.data.persons.countDocuments()).toBe(1);
+  });
+
+  it('three merges that freeze persons into each other in a ring end in one person', async () => {
+    const scope = newProject();
+    for (let round = 0; round < 6; round++) {
+      const [a, b, c] = ['a', 'b', 'c'].map((n) => `${n}${round}`) as [string, string, string];
+      for (const id of [a, b, c]) await processPersons(scope, [event('$identify', id, 1, { $anon_distinct_id: `anon-${id}`, $set: { [id]: 1 } })], new WarningSink());
+      await Promise.all([
+        processPersons(scope, [event('$merge_dangerously', a, 2, { alias: b })], new WarningSink()),
+        processPersons(scope, [event('$merge_dangerously', b, 2, { alias: c })], new WarningSink()),
+        processPersons(scope, [event('$merge_dangerously', c, 2, { alias: a })], new WarningSink()),
+      ]);
+      const persons = (await outcome(scope)).filter((p) => p.ids.includes(a) || p.ids.includes(b) || p.ids.includes(c));
+      expect(persons).toHaveLength(1);
+      expect(persons[0]!.ids).toEqual([a, b, c, `anon-${a}`, `anon-${b}`, `anon-${c}`].sort());
+      expect(Object.keys(persons[0]!.properties).sort()).toEqual([a, b, c]);
+    }
+  });
+
+  it('a person frozen into a merge target that was deleted becomes a person of its own again', async () => {
+    const scope = newProject();
+    await processPersons(scope, [event('$pageview', 'source', 1, { $set: { kept: true } }), event('$pageview', 'target', 1)], new WarningSink());
+    const store = new PersonStore(scope);
+    const source = (await store.resolve('source', new Date(), false))!;
+    const target = (await store.resolve('target', new Date(), false))!;
+    expect(await store.freeze(source._id, target._id, true)).not.toBeNull();
+    await new PersonService().delete(scope, target._id, false);
+    await processPersons(scope, [event('$pageview', 'source', 3, { $set: { later: 1 } })], new WarningSink());
+    expect(await outcome(scope)).toEqual([{ ids: ['source'], properties: { kept: true, later: 1 }, isIdentified: false, createdAt: Date.UTC(2026, 0, 1, 0, 1) }]);
+  });
+
+  it('person properties with an empty name are ignored with a warning, and the rest are applied', async () => {
+    const scope = newProject();
+    const warnings = new WarningSink();
+    await processPersons(scope, [event('$set', 'u', 1, { $set: { '': 1, ok: 2 }, $unset: [''] })], warnings);
+    expect((await outcome(scope))[0]!.properties).toEqual({ ok: 2 });
+    expect(warnings.list().map((w) => [w.type, w.details.count])).toEqual([['invalid_person_property', 2]]);
   });
 });

@@ -88,10 +88,12 @@ class PersonBatch {
 
   async apply(event: NormalizedEvent): Promise<void> {
     const ops = personOpsOf(event.event, event.properties);
+    if (ops.ignored !== undefined) this.warnings.add('invalid_person_property', { message: 'Person properties with an empty name were ignored.', count: ops.ignored }, event);
     const identity = identityOf(event);
     if (identity !== undefined && identity.other !== identity.into) {
-      // The merge reads and writes the persons involved itself, so their pending changes go first.
-      await this.flush([identity.into, identity.other]);
+      // The merge reads and writes persons itself, and may move any cached person, so every pending
+      // change goes first (identity events are a small share of traffic).
+      await this.flush();
       const outcome = await mergeIdentities(this.store, identity, event, ops, this.warnings);
       if (outcome.personId !== null) await this.adopt(outcome.personId, outcome.merged ? [identity.into, identity.other] : [identity.into]);
       if (outcome.applied) return;
@@ -111,11 +113,16 @@ class PersonBatch {
     const inserts = touched.filter((w) => w.isNew);
     if (inserts.length > 0) {
       const lost = await this.store.insertPersons(inserts.map(documentOf));
+      // A concurrent merge may have created, merged away and deleted this very person (same derived id)
+      // between our claim and our insert; then the insert revived it with no distinct id. Its merge
+      // record is written before the delete, so it is visible now: undo the insert and write to the survivor.
+      const inserted = inserts.filter((w) => !lost.has(w.id)).map((w) => w.id);
+      const revived = await this.store.mergedAway(inserted);
+      if (revived.size > 0) await this.store.scope.data.persons.deleteMany({ _id: { $in: [...revived] } });
       for (const working of inserts) {
         working.isNew = false;
-        // Someone created it first (the same derived id): apply this request's changes, and its
-        // earliest timestamp, as an update.
-        if (lost.has(working.id)) {
+        if (lost.has(working.id) || revived.has(working.id)) {
+          // Someone created it first: apply this request's changes, and its earliest timestamp, as an update.
           working.dirty = true;
           working.lowerCreatedAt = working.createdAt;
         } else {
@@ -130,10 +137,10 @@ class PersonBatch {
       { ordered: false },
     );
     if (result.matchedCount < pending.length) {
-      const live = await this.store.persons(pending.map((w) => w.id));
+      // Which ones missed is not reported per operation. The operations are idempotent, so each is
+      // applied again on its own, and whichever finds its person gone or frozen goes to the survivor.
       for (const working of pending) {
-        const doc = live.get(working.id);
-        if (doc === undefined || doc.mergingInto !== undefined) await this.writeToSurvivor(working);
+        if (!(await this.store.update(working.id, working.net, { createdAt: working.lowerCreatedAt }))) await this.writeToSurvivor(working);
       }
     }
     for (const working of pending) settle(working);

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Collections } from '../../db/collections.ts';
 import type { PersonDocument } from '../../db/documents.ts';
+import { ScopedCollection } from '../../db/scoped-collection.ts';
 
 /** A key inside one project; loaders serve every project of a request, so the project is part of the key. */
 export interface ProjectKey {
@@ -23,7 +24,8 @@ function byProject(keys: readonly ProjectKey[]): Map<string, string[]> {
 }
 
 /**
- * Person lookups for one request. An event's person is found in two batched queries for a whole page
+ * Person lookups for one request. Keys come from data the caller was already allowed to read (an
+ * event's or a person's project), and every query still goes through a project-scoped collection. An event's person is found in two batched queries for a whole page
  * (distinct ids → person ids, then persons), never one query per event.
  */
 export function createPersonLoaders(collections: Collections) {
@@ -31,7 +33,7 @@ export function createPersonLoaders(collections: Collections) {
     async (keys) => {
       const found = new Map<string, string>();
       for (const [projectId, distinctIds] of byProject(keys)) {
-        const docs = await collections.personDistinctIds.find({ projectId, distinctId: { $in: distinctIds } }).toArray();
+        const docs = await new ScopedCollection(collections.personDistinctIds, projectId).find({ distinctId: { $in: distinctIds } }).toArray();
         for (const doc of docs) found.set(cacheKey({ projectId, id: doc.distinctId }), doc.personId);
       }
       return keys.map((key) => found.get(cacheKey(key)) ?? null);
@@ -42,7 +44,7 @@ export function createPersonLoaders(collections: Collections) {
     async (keys) => {
       const found = new Map<string, PersonDocument>();
       for (const [projectId, ids] of byProject(keys)) {
-        const docs = await collections.persons.find({ projectId, _id: { $in: ids } }).toArray();
+        const docs = await new ScopedCollection(collections.persons, projectId).find({ _id: { $in: ids } }).toArray();
         for (const doc of docs) if (doc.mergingInto === undefined) found.set(cacheKey({ projectId, id: doc._id }), doc);
       }
       return keys.map((key) => found.get(cacheKey(key)) ?? null);
@@ -53,7 +55,7 @@ export function createPersonLoaders(collections: Collections) {
     async (keys) => {
       const found = new Map<string, string[]>();
       for (const [projectId, ids] of byProject(keys)) {
-        const docs = await collections.personDistinctIds.find({ projectId, personId: { $in: ids } }, { sort: { createdAt: 1, distinctId: 1 } }).toArray();
+        const docs = await new ScopedCollection(collections.personDistinctIds, projectId).find({ personId: { $in: ids } }, { sort: { createdAt: 1, distinctId: 1 } }).toArray();
         for (const doc of docs) {
           const key = cacheKey({ projectId, id: doc.personId });
           found.set(key, [...(found.get(key) ?? []), doc.distinctId]);

@@ -1,28 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { v5 as uuidv5 } from 'uuid';
 import type { PersonDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
+import { duplicateKeyIndexes, isDuplicateKey } from '../../db/write-errors.ts';
 import { NetOps } from './property-ops.ts';
 
 /** Fixed namespace for person ids derived from a project and a distinct id. */
 const PERSON_NAMESPACE = '0b6b6d0e-5c1e-4b8e-9d3a-0f6c1f6f3a51';
-const DUPLICATE_KEY = 11000;
 /** How often a step that lost a race is re-run before the request gives up with 503 (PostHog retries 5 times). */
 export const MAX_ATTEMPTS = 10;
 
 /** Raised when persons kept changing under a step for {@link MAX_ATTEMPTS} tries; the request answers 503. */
 export class PersonConflictError extends Error {}
 
-export const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === DUPLICATE_KEY;
-
 /** Awaits a write whose only acceptable failures are duplicate keys (someone else created the same thing first). */
 async function ignoringDuplicates(write: Promise<unknown>): Promise<void> {
   try {
     await write;
   } catch (error) {
-    const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
-    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY) || (error as MongoBulkWriteError).result.getWriteConcernError() !== undefined) throw error;
+    if (duplicateKeyIndexes(error) === undefined) throw error;
   }
 }
 
@@ -115,11 +111,18 @@ export class PersonStore {
     try {
       await this.data.persons.insertMany(docs.map(({ projectId: _scoped, ...doc }) => doc), { ordered: false });
     } catch (error) {
-      const writeErrors = error instanceof MongoBulkWriteError ? [error.writeErrors].flat() : [];
-      if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY) || (error as MongoBulkWriteError).result.getWriteConcernError() !== undefined) throw error;
-      for (const e of writeErrors) lost.add(docs[e.index]!._id);
+      const existing = duplicateKeyIndexes(error);
+      if (existing === undefined) throw error;
+      for (const index of existing) lost.add(docs[index]!._id);
     }
     return lost;
+  }
+
+  /** Which of these persons were merged away (their merge records). */
+  async mergedAway(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const records = await this.data.personMerges.find({ personId: { $in: ids } }, { projection: { personId: 1 } }).toArray();
+    return new Set(records.map((r) => r.personId));
   }
 
   /** Creates person documents that are mapped to but missing; existing ones are left alone. */
@@ -193,28 +196,34 @@ export class PersonStore {
     if (targetId === undefined) throw new Error('finishMerge needs a person being merged');
     let target = await this.liveTarget(targetId, chain);
     if (target?._id === source._id) return source._id;
+    if (target === null) return this.unfreeze(source, targetId);
     if (source.folded !== true) {
       for (let attempt = 0; ; attempt++) {
-        if (target === null) {
-          // The target was deleted meanwhile: unfreeze the source rather than lose it.
-          await this.data.persons.updateOne({ _id: source._id, mergingInto: targetId, folded: { $exists: false } }, { $unset: { mergingInto: '' }, $inc: { version: 1 } });
-          throw new PersonConflictError(`merge target ${targetId} vanished`);
-        }
         if (await this.update(target._id, NetOps.fillAbsent(source.properties), { identify: true, createdAt: source.createdAt })) break;
         if (attempt === MAX_ATTEMPTS) throw new PersonConflictError(`merge target ${target._id} kept changing`);
         target = await this.liveTarget(target._id, chain);
         if (target?._id === source._id) return source._id;
+        if (target === null) return this.unfreeze(source, targetId);
       }
       // Conditional: a cycle breaker may have unfrozen the source meanwhile. Then the source survives
       // and the target, frozen into it, will be folded back into it.
       const marked = await this.data.persons.updateOne({ _id: source._id, mergingInto: targetId }, { $set: { folded: true } });
       if (marked.matchedCount === 0) return source._id;
     }
-    if (target === null) throw new PersonConflictError(`merge target ${targetId} vanished`);
     await this.data.personDistinctIds.updateMany({ personId: source._id }, { $set: { personId: target._id } });
     await this.data.personMerges.updateOne({ personId: source._id }, { $set: { mergedInto: target._id, mergedAt: new Date() } }, { upsert: true });
     await this.data.persons.deleteOne({ _id: source._id, mergingInto: targetId });
     return target._id;
+  }
+
+  /**
+   * The merge target was deleted (a privacy request) before the merge finished: the source becomes a
+   * person of its own again rather than blocking its distinct ids forever. Whatever it already folded
+   * into the target went with the deletion.
+   */
+  private async unfreeze(source: PersonDocument, targetId: string): Promise<string> {
+    await this.data.persons.updateOne({ _id: source._id, mergingInto: targetId }, { $unset: { mergingInto: '', folded: '' }, $inc: { version: 1 } });
+    return source._id;
   }
 
   /**
@@ -235,6 +244,9 @@ export class PersonStore {
           // If the person whose merge is being finished here was the one unfrozen, it survives: hand it back.
           const current = await this.person(chain.at(-1)!);
           if (current !== null && current.mergingInto === undefined) return current;
+          // In a longer cycle the member unfrozen may lie further on: step past this one towards it.
+          const again = await this.person(person._id);
+          if (again?.mergingInto !== undefined) id = again.mergingInto;
           continue;
         }
         id = await this.finishMerge(person, [...chain, person._id]);

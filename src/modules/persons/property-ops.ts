@@ -6,6 +6,8 @@ export interface PersonOps {
   setOnce: [string, unknown][];
   set: [string, unknown][];
   unset: string[];
+  /** Keys left out because they are empty: `properties.` is no field MongoDB can address. */
+  ignored?: number;
 }
 
 /** Events that always write the person, even when only high-churn keys changed (PostHog's PERSON_EVENTS). */
@@ -24,13 +26,17 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export function personOpsOf(event: string, properties: Record<string, unknown>): PersonOps {
   if (NO_PERSON_UPDATE.has(event)) return { setOnce: [], set: [], unset: [] };
-  const entries = (value: unknown) => (isRecord(value) ? Object.entries(escapeKeys(value) as Record<string, unknown>) : []);
+  let ignored = 0;
+  const named = (key: string) => (key === '' ? (ignored++, false) : true);
+  const entries = (value: unknown) => (isRecord(value) ? Object.entries(escapeKeys(value) as Record<string, unknown>).filter(([key]) => named(key)) : []);
   const unsetKeys = Array.isArray(properties.$unset)
     ? properties.$unset.filter((key): key is string => typeof key === 'string')
     : isRecord(properties.$unset)
       ? Object.keys(properties.$unset)
       : [];
-  return { setOnce: entries(properties.$set_once), set: entries(properties.$set), unset: unsetKeys.map(escapeKey) };
+  const ops: PersonOps = { setOnce: entries(properties.$set_once), set: entries(properties.$set), unset: unsetKeys.filter(named).map(escapeKey) };
+  if (ignored > 0) ops.ignored = ignored;
+  return ops;
 }
 
 /** What applying operations did: whether anything changed, and whether a change is worth a write. */
@@ -70,11 +76,6 @@ export function applyPersonOps(properties: Record<string, unknown>, ops: PersonO
   return { changed, significant };
 }
 
-/** True when the operations would do nothing at all (the common case for plain events). */
-export function isEmptyOps(ops: PersonOps): boolean {
-  return ops.setOnce.length === 0 && ops.set.length === 0 && ops.unset.length === 0;
-}
-
 /** The net effect on one key of a run of operations, whatever the key held before. */
 type NetOp = { kind: 'set'; value: unknown } | { kind: 'setOnce'; value: unknown } | { kind: 'unset' };
 
@@ -94,10 +95,6 @@ export class NetOps {
     }
     for (const [key, value] of ops.set) this.byKey.set(key, { kind: 'set', value });
     for (const key of ops.unset) this.byKey.set(key, { kind: 'unset' });
-  }
-
-  get size(): number {
-    return this.byKey.size;
   }
 
   /**

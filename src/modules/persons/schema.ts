@@ -78,7 +78,7 @@ builder.objectFields(ProjectRef, (t) => ({
       const byId = args.id !== null && args.id !== undefined;
       const byDistinctId = args.distinctId !== null && args.distinctId !== undefined;
       if (byId === byDistinctId) throw new BadUserInputError('Give exactly one of "id" and "distinctId".');
-      return byId ? ctx.services.persons.byId(scope, String(args.id)) : ctx.services.persons.byDistinctId(scope, args.distinctId!);
+      return retryable(() => (byId ? ctx.services.persons.byId(scope, String(args.id)) : ctx.services.persons.byDistinctId(scope, args.distinctId!)));
     },
   }),
 }));

@@ -5,13 +5,13 @@ import { escapeKey, unescapeKeys } from '../../db/property-keys.ts';
 import { DURABLE } from '../../db/write-concern.ts';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
 import { BadUserInputError, NotFoundError } from '../../graphql/errors.ts';
-import { compilePropertyCondition, type PropertyFilter } from '../events/filters.ts';
+import { searchPattern } from '../../graphql/search-text.ts';
+import { compilePropertyCondition, MAX_PROPERTY_FILTERS, type PropertyFilter } from '../events/filters.ts';
 import { identityOf } from './merge.ts';
 import { toPersonModel, type PersonModel } from './model.ts';
 import { PersonConflictError, PersonStore, MAX_ATTEMPTS, newPersonId } from './person-store.ts';
 import { applyPersonOps, personOpsOf } from './property-ops.ts';
 
-const MAX_SEARCH_LENGTH = 200;
 /** Identifying properties `search` looks in, besides distinct ids. */
 const SEARCHED_PROPERTIES = ['email', 'name', 'username', '$email'];
 const MAX_SEARCH_DISTINCT_IDS = 1000;
@@ -29,7 +29,9 @@ export class PersonService {
   /** Newest first, keyset-paginated on (createdAt, _id). */
   async list(scope: ProjectScope, query: PersonQuery, size: number, after?: string | null): Promise<Page<PersonModel>> {
     const and: Filter<PersonDocument>[] = [{ mergingInto: { $exists: false } }];
-    for (const property of query.properties ?? []) {
+    const properties = query.properties ?? [];
+    if (properties.length > MAX_PROPERTY_FILTERS) throw new BadUserInputError(`At most ${MAX_PROPERTY_FILTERS} property filters.`);
+    for (const property of properties) {
       if ((property.type ?? 'person') !== 'person' && property.type !== 'event') {
         throw new BadUserInputError(`Person lists filter on person properties; "${property.type}" filters are not available here.`);
       }
@@ -48,8 +50,8 @@ export class PersonService {
    */
   private async searchCondition(scope: ProjectScope, search: string): Promise<Filter<PersonDocument>> {
     const text = search.trim();
-    if (text.length > MAX_SEARCH_LENGTH) throw new BadUserInputError(`"search" is longer than ${MAX_SEARCH_LENGTH} characters.`);
-    const literal = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const literal = searchPattern(text);
+    if (literal === undefined) return {};
     const byDistinctId = await scope.data.personDistinctIds
       .find({ distinctId: { $regex: `^${literal}` } }, { projection: { personId: 1 }, limit: MAX_SEARCH_DISTINCT_IDS, maxTimeMS: this.maxTimeMS })
       .toArray();
@@ -143,10 +145,13 @@ export class PersonService {
     const store = new PersonStore(scope);
     const person = await this.live(store, personId);
     const distinctIds = (await scope.data.personDistinctIds.find({ personId: person._id }, { projection: { distinctId: 1 } }).toArray()).map((d) => d.distinctId);
-    // Distinct ids first: a capture that still finds the person then fails its versioned write and
-    // re-resolves to a new person instead of reviving this one.
+    // Distinct ids first: a capture that still holds the person then finds it gone when it writes,
+    // and re-resolves its distinct id to a new person instead of reviving this one.
     const removed = await scope.data.personDistinctIds.deleteMany({ personId: person._id }, { writeConcern: DURABLE });
     await scope.data.persons.deleteOne({ _id: person._id }, { writeConcern: DURABLE });
+    // Merge records into it lead nowhere now; dropping them lets a distinct id that comes back create
+    // its person afresh (the derived id of a merged-away person may be claimed again).
+    await scope.data.personMerges.deleteMany({ $or: [{ personId: person._id }, { mergedInto: person._id }] });
     let deletedEvents = 0;
     if (deleteEvents && distinctIds.length > 0) {
       deletedEvents = (await scope.data.events.deleteMany({ distinctId: { $in: distinctIds } }, { writeConcern: DURABLE })).deletedCount;

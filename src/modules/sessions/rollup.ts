@@ -1,12 +1,11 @@
-import { MongoBulkWriteError } from 'mongodb';
 import type { SessionDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import type { ScopedBulkOperation } from '../../db/scoped-collection.ts';
+import { duplicateKeyIndexes } from '../../db/write-errors.ts';
 import type { NormalizedEvent } from '../../ingest/types.ts';
 import { summarizeSessions } from './summary.ts';
 import { sessionUpdatePipeline } from './update-pipeline.ts';
 
-const DUPLICATE_KEY = 11000;
 
 /**
  * Folds newly stored events into their sessions: one unordered bulk write per request, one upsert
@@ -36,9 +35,8 @@ async function writeOrCollectRaces(scope: ProjectScope, operations: ScopedBulkOp
     await scope.data.sessions.bulkWrite(operations, { ordered: false });
     return [];
   } catch (error) {
-    if (!(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError() !== undefined) throw error;
-    const writeErrors = [error.writeErrors].flat();
-    if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-    return writeErrors.map((e) => operations[e.index]!);
+    const raced = duplicateKeyIndexes(error);
+    if (raced === undefined) throw error;
+    return raced.map((index) => operations[index]!);
   }
 }

@@ -15,50 +15,53 @@ export function isBounceExpression(pageviews: unknown, autocaptures: unknown, du
   return { $and: [{ $lte: [pageviews, 1] }, { $eq: [autocaptures, 0] }, { $lt: [durationSeconds, 10] }] };
 }
 
+/** Where the pipeline keeps its decisions between stages; removed by its last stage. */
+const WINS = '_wins';
+
 /**
  * An update pipeline that folds `summary` into its session document, creating it when absent
- * (upsert). It is one `$set` stage, so every expression reads the document as stored before this
- * update, and MongoDB applies it to the one document atomically: concurrent requests cannot
- * interleave inside it, and nothing is read first and decided outside the database.
- * - counts add; the end takes the max; the first event, entry and exit keep whichever of stored and
- *   new comes first/last by `(timestamp, uuid)`: the same result in any arrival order;
- * - `duration`, `isBounce` and `channelType` are computed from the merged values in the same stage,
- *   so they always agree with the stored facts.
+ * (upsert). MongoDB applies the whole pipeline to the one document atomically: concurrent requests
+ * cannot interleave inside it, and nothing is read first and decided outside the database.
+ * - the first stage adds the counts and decides, from the document as stored, whether the new first
+ *   event, entry and exit win: whichever of stored and new comes first/last by `(timestamp, uuid)`,
+ *   the same result in any arrival order (deciding once keeps the update small: it is sent and
+ *   evaluated for every session of every request);
+ * - the second applies those decisions; the third derives `duration` and `isBounce` from the merged
+ *   values, so they always agree with the stored facts; the last drops the decisions.
  * Every value from an event is wrapped in `$literal`, so user text such as "$direct" is never read
  * as a field path or an operator.
  */
 export function sessionUpdatePipeline(summary: SessionSummary): Document[] {
-  const { first } = summary;
-  const firstWins = precedes(lit(first.timestamp), lit(first.uuid), '$startTimestamp', '$startUuid');
-  const start = { $cond: [firstWins, lit(first.timestamp), '$startTimestamp'] };
-  const end = { $max: ['$endTimestamp', lit(summary.lastTimestamp)] };
-  const pageviews = add('$pageviewCount', summary.pageviewCount);
-  const autocaptures = add('$autocaptureCount', summary.autocaptureCount);
-  const durationSeconds = { $divide: [{ $subtract: [end, start] }, 1000] };
-  const storedChannelType = { $ifNull: ['$entry.channelType', lit(CHANNEL_TYPE_WITHOUT_ENTRY)] };
-  const merged: Document = {
+  const { first, entry, exit } = summary;
+  const wins: Document = { first: precedes(lit(first.timestamp), lit(first.uuid), '$startTimestamp', '$startUuid') };
+  if (entry !== undefined) wins.entry = precedes(lit(entry.timestamp), lit(entry.uuid), '$entry.timestamp', '$entry.uuid');
+  if (exit !== undefined) wins.exit = follows(lit(exit.timestamp), lit(exit.uuid), '$exit.timestamp', '$exit.uuid');
+  const decide: Document = {
     eventCount: add('$eventCount', summary.eventCount),
-    pageviewCount: pageviews,
-    autocaptureCount: autocaptures,
+    pageviewCount: add('$pageviewCount', summary.pageviewCount),
+    autocaptureCount: add('$autocaptureCount', summary.autocaptureCount),
+    [WINS]: wins,
+  };
+  const firstWins = `$${WINS}.first`;
+  const storedChannelType = { $ifNull: ['$entry.channelType', lit(CHANNEL_TYPE_WITHOUT_ENTRY)] };
+  const apply: Document = {
     distinctId: { $cond: [firstWins, lit(first.distinctId), '$distinctId'] },
-    startTimestamp: start,
+    startTimestamp: { $cond: [firstWins, lit(first.timestamp), '$startTimestamp'] },
     startUuid: { $cond: [firstWins, lit(first.uuid), '$startUuid'] },
-    endTimestamp: end,
-    duration: durationSeconds,
-    isBounce: isBounceExpression(pageviews, autocaptures, durationSeconds),
+    endTimestamp: { $max: ['$endTimestamp', lit(summary.lastTimestamp)] },
     channelType: storedChannelType,
   };
-  if (summary.entry !== undefined) {
-    const { entry } = summary;
-    const entryWins = precedes(lit(entry.timestamp), lit(entry.uuid), '$entry.timestamp', '$entry.uuid');
-    merged.entry = { $cond: [entryWins, lit(entry), '$entry'] };
-    merged.channelType = { $cond: [entryWins, lit(entry.channelType), storedChannelType] };
+  if (entry !== undefined) {
+    apply.entry = { $cond: [`$${WINS}.entry`, lit(entry), '$entry'] };
+    apply.channelType = { $cond: [`$${WINS}.entry`, lit(entry.channelType), storedChannelType] };
   }
-  if (summary.exit !== undefined) {
-    const { exit } = summary;
-    merged.exit = { $cond: [follows(lit(exit.timestamp), lit(exit.uuid), '$exit.timestamp', '$exit.uuid'), lit(exit), '$exit'] };
-  }
-  return [{ $set: merged }];
+  if (exit !== undefined) apply.exit = { $cond: [`$${WINS}.exit`, lit(exit), '$exit'] };
+  const durationSeconds = { $divide: [{ $subtract: ['$endTimestamp', '$startTimestamp'] }, 1000] };
+  const derive: Document = {
+    duration: durationSeconds,
+    isBounce: isBounceExpression('$pageviewCount', '$autocaptureCount', durationSeconds),
+  };
+  return [{ $set: decide }, { $set: apply }, { $set: derive }, { $unset: WINS }];
 }
 
 function lit(value: unknown): Document {
