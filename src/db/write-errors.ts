@@ -18,3 +18,23 @@ export function duplicateKeyIndexes(error: unknown): number[] | undefined {
   if (writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) return undefined;
   return writeErrors.map((e) => e.index);
 }
+
+/** Errors caused by the document itself (too large, too deep, bad field names): retrying cannot help. */
+const PERMANENT_DOCUMENT_ERRORS = new Set([2, 15, 52, 10334, 17419]);
+
+export function isPermanentDocumentError(code: number): boolean {
+  return PERMANENT_DOCUMENT_ERRORS.has(code);
+}
+
+/**
+ * The positions of a bulk write's operations that failed for good because of their documents, when
+ * every other operation is accounted for as done; anything else is rethrown (it may be transient).
+ */
+export function permanentFailures(error: unknown, count: number): number[] {
+  if (!(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError() !== undefined) throw error;
+  const writeErrors = [error.writeErrors].flat();
+  const done = error.result.matchedCount + error.result.upsertedCount + error.result.insertedCount;
+  if (writeErrors.length === 0 || done + writeErrors.length !== count) throw error;
+  if (writeErrors.some((e) => !isPermanentDocumentError(e.code))) throw error;
+  return writeErrors.map((e) => e.index);
+}

@@ -4,7 +4,7 @@ import type { EventDocument } from '../db/documents.ts';
 import { ProjectScope } from '../db/project-scope.ts';
 import type { Collections } from '../db/collections.ts';
 import { escapeKeys } from '../db/property-keys.ts';
-import { DUPLICATE_KEY } from '../db/write-errors.ts';
+import { DUPLICATE_KEY, isPermanentDocumentError } from '../db/write-errors.ts';
 import type { ProjectService } from '../modules/projects/service.ts';
 import { PERSONAL_KEY_PREFIX } from '../modules/auth/secrets.ts';
 import { processGroups } from '../modules/groups/ingest.ts';
@@ -184,11 +184,6 @@ export class CaptureService {
     const stored = events.filter((_, i) => !notStored.has(i));
     return { accepted: error.insertedCount, duplicates, refused, stored };
   }
-}
-
-/** Errors caused by the document itself (too large, too deep, bad field names): retrying cannot help. */
-function isPermanentDocumentError(code: number): boolean {
-  return code === 10334 || code === 15 || code === 2 || code === 17419 || code === 52;
 }
 
 function toDocument(event: NormalizedEvent, createdAt: Date): Omit<EventDocument, 'projectId'> {

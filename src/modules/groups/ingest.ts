@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import { MongoBulkWriteError, type Document, type UpdateFilter } from 'mongodb';
+import type { Document, UpdateFilter } from 'mongodb';
 import type { GroupDocument, GroupSlot } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import { escapeKey, escapeKeys } from '../../db/property-keys.ts';
 import type { ScopedBulkOperation } from '../../db/scoped-collection.ts';
+import { permanentFailures } from '../../db/write-errors.ts';
 import { isPlainObject, own, type JsonObject } from '../../ingest/json-values.ts';
 import type { NormalizedEvent } from '../../ingest/types.ts';
 import type { WarningSink } from '../../ingest/warnings.ts';
@@ -18,9 +19,6 @@ export const GROUP_WARNINGS = {
   invalidGroups: 'invalid_groups',
   invalidProperties: 'invalid_group_properties',
 } as const;
-
-/** Document errors retrying cannot fix (too large, bad field names): warned about instead of failing the request. */
-const PERMANENT_DOCUMENT_ERRORS = new Set([2, 15, 52, 10334, 17419]);
 
 /**
  * Groups this process has written, with an upper bound of their stored `createdAt`. `createdAt` only
@@ -222,18 +220,6 @@ async function writeGroups(scope: ProjectScope, groups: PendingGroup[], warnings
   });
 }
 
-/**
- * The write-error indexes of a bulk error whose every failure is a permanent document error and whose
- * every other operation is accounted for. Anything else (uncertain outcome) is rethrown.
- */
-function permanentFailures(error: unknown, count: number): number[] {
-  if (!(error instanceof MongoBulkWriteError) || error.result.getWriteConcernError() !== undefined) throw error;
-  const writeErrors = [error.writeErrors].flat();
-  const done = error.result.matchedCount + error.result.upsertedCount;
-  if (writeErrors.length === 0 || done + writeErrors.length !== count) throw error;
-  if (writeErrors.some((e) => !PERMANENT_DOCUMENT_ERRORS.has(e.code))) throw error;
-  return writeErrors.map((e) => e.index);
-}
 
 /**
  * The update for one group. Every property is its own `$set` path, so concurrent writers of different

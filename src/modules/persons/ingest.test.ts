@@ -303,3 +303,20 @@ describe('person processing at the edges of the merge protocol', () => {
     expect(warnings.list().map((w) => [w.type, w.details.count])).toEqual([['invalid_person_property', 2]]);
   });
 });
+
+describe('a person that outgrows the database', () => {
+  it('a change that would take a person past 16 MB is refused with a warning, without failing the request', async () => {
+    const scope = newProject();
+    const big = 'x'.repeat(900 * 1024);
+    const warnings = new WarningSink();
+    // Each request adds under 1 MB (the capture limit per event); the person passes 16 MB after about 18.
+    for (let i = 0; i < 20; i++) await processPersons(scope, [event('$set', 'hoarder', i, { $set: { [`k${i}`]: big } })], warnings);
+    const refused = warnings.list().filter((w) => w.type === 'person_write_refused');
+    expect(refused.length).toBeGreaterThan(0);
+    const stored = Object.keys((await outcome(scope))[0]!.properties);
+    expect(stored.length).toBe(20 - refused.length);
+    // Shrinking still works, and then growing again.
+    await processPersons(scope, [event('$set', 'hoarder', 30, { $unset: ['k0', 'k1', 'k2'] }), event('$set', 'hoarder', 31, { $set: { small: 1 } })], warnings);
+    expect((await outcome(scope))[0]!.properties.small).toBe(1);
+  });
+});

@@ -1,4 +1,6 @@
+import type { MongoBulkWriteError } from 'mongodb';
 import type { PersonDocument } from '../../db/documents.ts';
+import { permanentFailures } from '../../db/write-errors.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import type { NormalizedEvent } from '../../ingest/types.ts';
 import type { WarningSink } from '../../ingest/warnings.ts';
@@ -132,14 +134,23 @@ class PersonBatch {
     }
     const pending = touched.filter((w) => w.dirty);
     if (pending.length === 0) return;
-    const result = await this.store.scope.data.persons.bulkWrite(
-      pending.map((w) => ({ updateOne: { filter: { _id: w.id, mergingInto: { $exists: false } }, update: updateOf(w) } })),
-      { ordered: false },
-    );
-    if (result.matchedCount < pending.length) {
+    const operations = pending.map((w) => ({ updateOne: { filter: { _id: w.id, mergingInto: { $exists: false } }, update: updateOf(w) } }));
+    let matched: number;
+    let refused: number[] = [];
+    try {
+      matched = (await this.store.scope.data.persons.bulkWrite(operations, { ordered: false })).matchedCount;
+    } catch (error) {
+      // A person grown past what the database stores (16 MB): that change is dropped with a warning
+      // rather than failing every retry of the request; its events are still stored.
+      refused = permanentFailures(error, operations.length);
+      matched = (error as MongoBulkWriteError).result.matchedCount;
+      for (const index of refused) this.warnings.add('person_write_refused', { personId: pending[index]!.id, message: 'The database refused the person update (too large or malformed properties); the person was not changed.' });
+    }
+    if (matched + refused.length < pending.length) {
       // Which ones missed is not reported per operation. The operations are idempotent, so each is
       // applied again on its own, and whichever finds its person gone or frozen goes to the survivor.
-      for (const working of pending) {
+      for (const [i, working] of pending.entries()) {
+        if (refused.includes(i)) continue;
         if (!(await this.store.update(working.id, working.net, { createdAt: working.lowerCreatedAt }))) await this.writeToSurvivor(working);
       }
     }
