@@ -43,6 +43,14 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
+/**
+ * The cost of a list field for the complexity limit: its page size. Sizes over the maximum are refused
+ * by the resolvers with a clear message, so they cost no more than the maximum.
+ */
+export function pageComplexity(args: { first?: number | null }): { field: number; multiplier: number } {
+  return { field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) };
+}
+
 /** Builds a page from up to `size + 1` fetched items: the extra one only says that a next page exists. */
 export function toPage<T>(items: T[], size: number, cursorOf: (item: T) => string): Page<T> {
   const nodes = items.slice(0, size);

@@ -1,7 +1,6 @@
 import type { PropertyDefinitionKind, PropertyValueType } from '../../db/documents.ts';
 import { builder } from '../../graphql/builder.ts';
-import { connectionOf, pageSize } from '../../graphql/connections.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
+import { connectionOf, pageSize, pageComplexity } from '../../graphql/connections.ts';
 import { ProjectRef } from '../projects/schema.ts';
 import { listEventDefinitions, listPropertyDefinitions, type EventDefinitionModel, type PropertyDefinitionModel } from './service.ts';
 
@@ -58,7 +57,7 @@ builder.objectFields(ProjectRef, (t) => ({
     type: EventDefinitionConnection,
     description: 'Event names seen, most frequent first.',
     args: { search: t.arg.string({ description: 'Case-insensitive substring of the name.' }), first: t.arg.int(), after: t.arg.string() },
-    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) }),
+    complexity: pageComplexity,
     resolve: async (scope, args, ctx) => {
       // Sightings this process has not written yet are written first, so a query right after capture sees them.
       await ctx.services.definitions.flush(scope.projectId);
@@ -75,7 +74,7 @@ builder.objectFields(ProjectRef, (t) => ({
       first: t.arg.int(),
       after: t.arg.string(),
     },
-    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) }),
+    complexity: pageComplexity,
     resolve: async (scope, args, ctx) => {
       await ctx.services.definitions.flush(scope.projectId);
       return listPropertyDefinitions(scope, { kind: args.type, groupTypeIndex: args.groupTypeIndex, search: args.search }, pageSize(args.first), args.after);

@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { connectionOf, pageSize } from '../../graphql/connections.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
+import { connectionOf, pageSize, pageComplexity } from '../../graphql/connections.ts';
 import { ProjectRef } from '../projects/schema.ts';
 import { PROPERTY_FILTER_TYPES, PROPERTY_OPERATORS, type EventFilter, type PropertyFilter } from './filters.ts';
 import type { EventModel } from './model.ts';
@@ -81,8 +80,7 @@ builder.objectFields(ProjectRef, (t) => ({
     type: EventConnection,
     description: 'Events, newest first.',
     args: { filter: t.arg({ type: EventFilterInput }), first: t.arg.int(), after: t.arg.string() },
-    // Sizes over the maximum are refused by the resolver with a clear message, so they cost no more than the maximum.
-    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) }),
+    complexity: pageComplexity,
     resolve: (scope, args, ctx) => ctx.services.events.list(scope, toEventFilter(args.filter), pageSize(args.first), args.after),
   }),
   event: t.field({

@@ -1,8 +1,8 @@
-import { ObjectId, type Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
 import type { EventDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
-import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
-import { BadUserInputError } from '../../graphql/errors.ts';
+import { toPage, type Page } from '../../graphql/connections.ts';
+import { keysetAfter, keysetCursor } from '../../graphql/keyset.ts';
 import { resolveEntityFilters } from './entity-filters.ts';
 import { compileEventFilter, type EventFilter } from './filters.ts';
 import { toEventModel, type EventModel } from './model.ts';
@@ -16,11 +16,11 @@ export class EventService {
   async list(scope: ProjectScope, filter: EventFilter | null | undefined, size: number, after?: string | null, extra: Filter<EventDocument>[] = []): Promise<Page<EventModel>> {
     const resolved = await resolveEntityFilters(scope, filter, this.maxTimeMS);
     const conditions: Filter<EventDocument>[] = [compileEventFilter(resolved.filter), ...resolved.conditions, ...extra];
-    if (after) conditions.push(olderThan(after));
+    if (after) conditions.push(keysetAfter<EventDocument>(after, 'timestamp', 'descending'));
     const docs = await scope
       .findEvents({ $and: conditions }, { sort: { timestamp: -1, _id: -1 }, limit: size + 1, maxTimeMS: this.maxTimeMS })
       .toArray();
-    const page = toPage(docs, size, (doc) => encodeCursor([doc.timestamp.getTime(), doc._id.toHexString()]));
+    const page = toPage(docs, size, (doc) => keysetCursor(doc.timestamp, doc._id));
     return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toEventModel(e.node) })), pageInfo: page.pageInfo };
   }
 
@@ -30,15 +30,3 @@ export class EventService {
   }
 }
 
-/** What {@link EventService.list} puts in a cursor: epoch milliseconds and the `_id` in hex. */
-const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;
-
-function olderThan(cursor: string): Filter<EventDocument> {
-  const [ms, id] = decodeCursor(cursor, ['number', 'string']) as [number, string];
-  // An out-of-range instant would be stored as an invalid date and silently match nothing (or everything).
-  const timestamp = new Date(ms);
-  if (!Number.isSafeInteger(ms) || Number.isNaN(timestamp.getTime()) || !OBJECT_ID_HEX.test(id)) {
-    throw new BadUserInputError('"after" is not a cursor returned by this list.');
-  }
-  return { $or: [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: new ObjectId(id) } }] };
-}

@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { connectionOf, pageSize } from '../../graphql/connections.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
+import { connectionOf, pageSize, pageComplexity } from '../../graphql/connections.ts';
 import { ProjectRef } from '../projects/schema.ts';
 import type { GroupModel, GroupTypeModel } from './model.ts';
 import { listGroups, listGroupTypes } from './service.ts';
@@ -43,8 +42,7 @@ builder.objectFields(ProjectRef, (t) => ({
       first: t.arg.int(),
       after: t.arg.string(),
     },
-    // Sizes over the maximum are refused by the resolver with a clear message, so they cost no more than the maximum.
-    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) }),
+    complexity: pageComplexity,
     resolve: (scope, args) => listGroups(scope, args.typeIndex, args.search, pageSize(args.first), args.after),
   }),
 }));

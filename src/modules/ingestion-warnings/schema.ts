@@ -1,6 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { connectionOf, pageSize } from '../../graphql/connections.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
+import { connectionOf, pageSize, pageComplexity } from '../../graphql/connections.ts';
 import { ProjectRef } from '../projects/schema.ts';
 import { listIngestionWarnings, type IngestionWarningModel } from './service.ts';
 
@@ -23,7 +22,7 @@ builder.objectFields(ProjectRef, (t) => ({
     type: IngestionWarningConnection,
     description: 'Ingestion warnings, newest first.',
     args: { first: t.arg.int(), after: t.arg.string() },
-    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) }),
+    complexity: pageComplexity,
     resolve: (scope, args) => listIngestionWarnings(scope, pageSize(args.first), args.after),
   }),
 }));

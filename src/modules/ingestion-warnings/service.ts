@@ -1,8 +1,8 @@
-import { ObjectId, type Filter, type WithId } from 'mongodb';
+import type { Filter, WithId } from 'mongodb';
 import type { IngestionWarningDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
-import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
-import { BadUserInputError } from '../../graphql/errors.ts';
+import { toPage, type Page } from '../../graphql/connections.ts';
+import { keysetAfter, keysetCursor } from '../../graphql/keyset.ts';
 
 /** A warning as the API presents it. */
 export interface IngestionWarningModel {
@@ -15,13 +15,12 @@ export interface IngestionWarningModel {
 }
 
 const MAX_TIME_MS = 15_000;
-const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;
 
 /** Warnings newest first, keyset-paginated on (timestamp, _id) so pages stay stable while new warnings arrive. */
 export async function listIngestionWarnings(scope: ProjectScope, size: number, after?: string | null): Promise<Page<IngestionWarningModel>> {
-  const filter: Filter<IngestionWarningDocument> = after ? olderThan(after) : {};
+  const filter: Filter<IngestionWarningDocument> = after ? keysetAfter<IngestionWarningDocument>(after, 'timestamp', 'descending') : {};
   const docs = await scope.data.ingestionWarnings.find(filter, { sort: { timestamp: -1, _id: -1 }, limit: size + 1, maxTimeMS: MAX_TIME_MS }).toArray();
-  const page = toPage(docs, size, (doc) => encodeCursor([doc.timestamp.getTime(), doc._id.toHexString()]));
+  const page = toPage(docs, size, (doc) => keysetCursor(doc.timestamp, doc._id));
   return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toModel(e.node) })), pageInfo: page.pageInfo };
 }
 
@@ -36,11 +35,3 @@ function toModel(doc: WithId<IngestionWarningDocument>): IngestionWarningModel {
   };
 }
 
-function olderThan(cursor: string): Filter<IngestionWarningDocument> {
-  const [ms, id] = decodeCursor(cursor, ['number', 'string']) as [number, string];
-  const timestamp = new Date(ms);
-  if (!Number.isSafeInteger(ms) || Number.isNaN(timestamp.getTime()) || !OBJECT_ID_HEX.test(id)) {
-    throw new BadUserInputError('"after" is not a cursor returned by this list.');
-  }
-  return { $or: [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: new ObjectId(id) } }] };
-}

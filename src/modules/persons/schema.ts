@@ -1,15 +1,12 @@
 import { builder } from '../../graphql/builder.ts';
-import { connectionOf, pageSize } from '../../graphql/connections.ts';
+import { connectionOf, pageSize, pageComplexity } from '../../graphql/connections.ts';
 import { BadUserInputError, ServiceUnavailableError } from '../../graphql/errors.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
 import { EventConnection, EventRef, PropertyFilterInput, toPropertyFilters } from '../events/schema.ts';
 import { ProjectRef } from '../projects/schema.ts';
 import type { Context } from '../../graphql/context.ts';
 import { toPersonModel, type PersonModel } from './model.ts';
 import { PersonRef } from './person-ref.ts';
 import { PersonConflictError } from './person-store.ts';
-
-const pageComplexity = (args: { first?: number | null }) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) });
 
 /** The person a distinct id belongs to now, through the request's loaders (two batched queries per page). */
 export async function personOfDistinctId(ctx: Context, projectId: string, distinctId: string): Promise<PersonModel | null> {

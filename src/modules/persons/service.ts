@@ -3,7 +3,8 @@ import type { PersonDocument } from '../../db/documents.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import { escapeKey, unescapeKeys } from '../../db/property-keys.ts';
 import { DURABLE } from '../../db/write-concern.ts';
-import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
+import { toPage, type Page } from '../../graphql/connections.ts';
+import { keysetAfter, keysetCursor } from '../../graphql/keyset.ts';
 import { BadUserInputError, NotFoundError } from '../../graphql/errors.ts';
 import { searchPattern } from '../../graphql/search-text.ts';
 import { compilePropertyCondition, MAX_PROPERTY_FILTERS, type PropertyFilter } from '../events/filters.ts';
@@ -38,9 +39,9 @@ export class PersonService {
       and.push(compilePropertyCondition(property) as Filter<PersonDocument>);
     }
     if (query.search) and.push(await this.searchCondition(scope, query.search));
-    if (after) and.push(olderThan(after));
+    if (after) and.push(keysetAfter<PersonDocument>(after, 'createdAt', 'descending', 'string'));
     const docs = await scope.data.persons.find({ $and: and }, { sort: { createdAt: -1, _id: -1 }, limit: size + 1, maxTimeMS: this.maxTimeMS }).toArray();
-    const page = toPage(docs, size, (doc) => encodeCursor([doc.createdAt.getTime(), doc._id]));
+    const page = toPage(docs, size, (doc) => keysetCursor(doc.createdAt, doc._id));
     return { edges: page.edges.map((e) => ({ cursor: e.cursor, node: toPersonModel(e.node) })), pageInfo: page.pageInfo };
   }
 
@@ -170,9 +171,3 @@ export class PersonService {
   }
 }
 
-function olderThan(cursor: string): Filter<PersonDocument> {
-  const [ms, id] = decodeCursor(cursor, ['number', 'string']) as [number, string];
-  const createdAt = new Date(ms);
-  if (!Number.isSafeInteger(ms) || Number.isNaN(createdAt.getTime())) throw new BadUserInputError('"after" is not a cursor returned by this list.');
-  return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] };
-}

@@ -1,7 +1,6 @@
 import { builder } from '../../graphql/builder.ts';
-import { connectionOf, pageSize } from '../../graphql/connections.ts';
+import { connectionOf, pageSize, pageComplexity } from '../../graphql/connections.ts';
 import type { Context } from '../../graphql/context.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../graphql/limits.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
 import { EventConnection, PropertyFilterInput, toPropertyFilters } from '../events/schema.ts';
 import { PersonRef } from '../persons/person-ref.ts';
@@ -12,9 +11,6 @@ import type { SessionModel } from './model.ts';
 import { SessionService } from './service.ts';
 
 const sessions = new SessionService();
-
-// Sizes over the maximum are refused by the resolvers with a clear message, so they cost no more than the maximum.
-const pageComplexity = (args: { first?: number | null }) => ({ field: 1, multiplier: Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) });
 
 export const SessionRef = builder.objectRef<SessionModel>('Session').implement({
   description: "One visit: the events sharing an SDK's $session_id, rolled up as they arrive.",
