@@ -29,8 +29,13 @@ export interface ProjectDocument {
   name: string;
   apiToken: string;
   timezone: string;
+  /** First day of the week for weekly insight buckets: 0 Sunday (PostHog's default), 1 Monday. Absent means 0. */
+  weekStart?: WeekStart;
   createdAt: Date;
 }
+
+/** 0 = Sunday, 1 = Monday. */
+export type WeekStart = 0 | 1;
 
 /** `apiKeys`: a secret personal API key; only the SHA-256 of the secret is kept. */
 export interface ApiKeyDocument {

@@ -2,6 +2,11 @@ import { builder } from '../../graphql/builder.ts';
 import { connectionOf, pageSize } from '../../graphql/connections.ts';
 import { MAX_PAGE_SIZE } from '../../graphql/limits.ts';
 import type { ProjectScope } from '../../db/project-scope.ts';
+import { NotFoundError } from '../../graphql/errors.ts';
+
+const WeekStartEnum = builder.enumType('WeekStart', {
+  values: { SUNDAY: { value: 0 as const }, MONDAY: { value: 1 as const } },
+});
 
 /** A project as the caller sees it; the backing value is an already-authorized scope. */
 export const ProjectRef = builder.objectRef<ProjectScope>('Project').implement({
@@ -14,6 +19,7 @@ export const ProjectRef = builder.objectRef<ProjectScope>('Project').implement({
       resolve: (s) => s.project.apiToken,
     }),
     timezone: t.string({ resolve: (s) => s.project.timezone }),
+    weekStart: t.field({ type: WeekStartEnum, description: 'First day of the week in weekly insights.', resolve: (s) => s.project.weekStart ?? 0 }),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.project.createdAt }),
   }),
 });
@@ -45,6 +51,17 @@ const CreateProjectInput = builder.inputType('CreateProjectInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     timezone: t.string({ description: 'IANA time zone for day boundaries; default "UTC".' }),
+    weekStart: t.field({ type: WeekStartEnum, description: 'Default SUNDAY.' }),
+  }),
+});
+
+const UpdateProjectInput = builder.inputType('UpdateProjectInput', {
+  description: 'Settings to change; the ones left out stay as they are.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    timezone: t.string({ description: 'IANA time zone for day boundaries.' }),
+    weekStart: t.field({ type: WeekStartEnum }),
   }),
 });
 
@@ -66,6 +83,20 @@ builder.mutationField('createProject', (t) =>
         await ctx.services.apiKeys.grantProject(principal.key._id, project._id);
         principal.key.projectIds.push(project._id);
       }
+      return { project: ctx.access.scopeOf(project) };
+    },
+  }),
+);
+
+builder.mutationField('updateProject', (t) =>
+  t.field({
+    type: CreateProjectPayload,
+    description: 'Renames a project or changes its time zone or week start. Needs the admin key or the "project:write" scope.',
+    args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const scope = await ctx.access.project(String(input.id), 'project:write');
+      const project = await ctx.services.projects.update(scope.projectId, { name: input.name, timezone: input.timezone, weekStart: input.weekStart });
+      if (project === null) throw new NotFoundError(`Project "${input.id}" was not found.`);
       return { project: ctx.access.scopeOf(project) };
     },
   }),

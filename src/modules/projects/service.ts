@@ -1,7 +1,7 @@
 import { ObjectId } from 'mongodb';
 import { LRUCache } from 'lru-cache';
 import type { Collections } from '../../db/collections.ts';
-import type { ProjectDocument } from '../../db/documents.ts';
+import type { ProjectDocument, WeekStart } from '../../db/documents.ts';
 import { DURABLE } from '../../db/write-concern.ts';
 import { BadUserInputError } from '../../graphql/errors.ts';
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../graphql/connections.ts';
@@ -13,6 +13,15 @@ export interface NewProject {
   name: string;
   /** IANA zone used for day boundaries in insights. @default 'UTC' */
   timezone?: string | null;
+  /** First day of the week in insights: 0 Sunday, 1 Monday. @default 0 */
+  weekStart?: WeekStart | null;
+}
+
+/** Input of {@link ProjectService.update}: only the settings given change. */
+export interface ProjectChanges {
+  name?: string | null;
+  timezone?: string | null;
+  weekStart?: WeekStart | null;
 }
 
 const MAX_NAME_LENGTH = 200;
@@ -28,21 +37,27 @@ export class ProjectService {
   constructor(private readonly collections: Collections) {}
 
   async create(input: NewProject): Promise<ProjectDocument> {
-    const name = input.name.trim();
-    if (name === '' || name.length > MAX_NAME_LENGTH) {
-      throw new BadUserInputError(`A project name must have 1 to ${MAX_NAME_LENGTH} characters.`);
-    }
-    const timezone = input.timezone ?? 'UTC';
-    if (!isTimeZone(timezone)) throw new BadUserInputError(`"${timezone}" is not an IANA time zone such as "Europe/Berlin".`);
     const project: ProjectDocument = {
       _id: new ObjectId().toHexString(),
-      name,
+      name: checkedName(input.name),
       apiToken: newProjectToken(),
-      timezone,
+      timezone: checkedTimeZone(input.timezone ?? 'UTC'),
+      weekStart: input.weekStart ?? 0,
       createdAt: new Date(),
     };
     await this.collections.projects.insertOne(project, { writeConcern: DURABLE });
     return project;
+  }
+
+  /** Changes a project's name, time zone or week start; returns it as stored now, or null if it is gone. */
+  async update(projectId: string, changes: ProjectChanges): Promise<ProjectDocument | null> {
+    const set: Partial<ProjectDocument> = {};
+    if (changes.name !== undefined && changes.name !== null) set.name = checkedName(changes.name);
+    if (changes.timezone !== undefined && changes.timezone !== null) set.timezone = checkedTimeZone(changes.timezone);
+    if (changes.weekStart !== undefined && changes.weekStart !== null) set.weekStart = changes.weekStart;
+    const updated = await this.collections.projects.findOneAndUpdate({ _id: projectId }, { $set: set }, { returnDocument: 'after', writeConcern: DURABLE });
+    if (updated !== null) this.byTokenCache.delete(updated.apiToken);
+    return updated;
   }
 
   /** Projects the caller may see, oldest first. */
@@ -65,6 +80,17 @@ export class ProjectService {
     this.byTokenCache.set(token, { project });
     return project;
   }
+}
+
+function checkedName(input: string): string {
+  const name = input.trim();
+  if (name === '' || name.length > MAX_NAME_LENGTH) throw new BadUserInputError(`A project name must have 1 to ${MAX_NAME_LENGTH} characters.`);
+  return name;
+}
+
+function checkedTimeZone(zone: string): string {
+  if (!isTimeZone(zone)) throw new BadUserInputError(`"${zone}" is not an IANA time zone such as "Europe/Berlin".`);
+  return zone;
 }
 
 function isTimeZone(zone: string): boolean {
