@@ -1,30 +1,22 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectionsOf, type Collections } from '../../db/collections.ts';
-import { ensureIndexes } from '../../db/indexes.ts';
 import { ProjectScope } from '../../db/project-scope.ts';
-import { startTestStore, type TestStore } from '../../../test/helpers/store.ts';
+import { startProjectStore, type ProjectStore } from '../../../test/helpers/store.ts';
 import { GroupTypeRegistry } from './type-registry.ts';
 
-let store: TestStore;
+let stores: ProjectStore;
 let collections: Collections;
-let projects = 0;
+const newProject = () => stores.newProject();
 
 beforeAll(async () => {
-  store = await startTestStore();
-  const db = store.client.db('registry');
-  await ensureIndexes(db);
-  collections = collectionsOf(db);
+  stores = await startProjectStore('registry');
+  collections = stores.collections;
 });
 
 afterAll(async () => {
-  await store?.dispose();
+  await stores?.dispose();
 });
-
-function newProject(): ProjectScope {
-  projects += 1;
-  return new ProjectScope({ _id: `p${projects}`, name: 'p', apiToken: `t${projects}`, timezone: 'UTC', createdAt: new Date() }, collections);
-}
 
 /** Each registry stands for one server process: its own cache, one shared database. */
 function processes(count: number): GroupTypeRegistry[] {
@@ -62,7 +54,7 @@ describe('GroupTypeRegistry', () => {
 
   it('refuses a sixth type without a query once the cache holds five', async () => {
     const [registry] = processes(1);
-    const client = new MongoClient(store.store.url, { monitorCommands: true });
+    const client = new MongoClient(stores.store.store.url, { monitorCommands: true });
     await client.connect();
     try {
       const scope = new ProjectScope(newProject().project, collectionsOf(client.db('registry')));

@@ -1,36 +1,28 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectionsOf, type Collections } from '../../db/collections.ts';
-import { ensureIndexes } from '../../db/indexes.ts';
+import type { Collections } from '../../db/collections.ts';
 import { ProjectScope } from '../../db/project-scope.ts';
 import { unescapeKeys } from '../../db/property-keys.ts';
 import type { NormalizedEvent } from '../../ingest/types.ts';
 import { WarningSink } from '../../ingest/warnings.ts';
-import { startTestStore, type TestStore } from '../../../test/helpers/store.ts';
+import { startProjectStore, type ProjectStore } from '../../../test/helpers/store.ts';
 import { isIllegalDistinctId } from './illegal-ids.ts';
 import { processPersons } from './ingest.ts';
 import { PersonStore } from './person-store.ts';
 import { PersonService } from './service.ts';
 
-let store: TestStore;
+let stores: ProjectStore;
 let collections: Collections;
-let projects = 0;
+const newProject = () => stores.newProject();
 
 beforeAll(async () => {
-  store = await startTestStore();
-  const db = store.client.db('persons');
-  await ensureIndexes(db);
-  collections = collectionsOf(db);
+  stores = await startProjectStore('persons');
+  collections = stores.collections;
 });
 
 afterAll(async () => {
-  await store?.dispose();
+  await stores?.dispose();
 });
-
-function newProject(): ProjectScope {
-  projects += 1;
-  return new ProjectScope({ _id: `p${projects}`, name: 'p', apiToken: `t${projects}`, timezone: 'UTC', createdAt: new Date() }, collections);
-}
 
 let uuids = 0;
 function event(name: string, distinctId: string, minute: number, properties: Record<string, unknown> = {}): NormalizedEvent {
