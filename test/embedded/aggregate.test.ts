@@ -650,6 +650,60 @@ describe('$lookup', () => {
   });
 });
 
+describe('$lookup with localField/foreignField and a pipeline', () => {
+  beforeAll(async () => {
+    await seed('lkp_local', [{ _id: 1, k: 'a', min: 2 }, { _id: 2 }, { _id: 3, k: ['a', 'b'], min: 0 }, { _id: 4, k: null, min: 0 }, { _id: 5, k: 'nope' }]);
+    await seed('lkp_foreign', [
+      { _id: 'x', k: 'a', n: 1 },
+      { _id: 'y', k: null, n: 2 },
+      { _id: 'z', n: 3 },
+      { _id: 'w', k: 'b', n: 4 },
+      { _id: 'v', k: 'a', n: 5 },
+      { _id: 'u', k: ['b', 'c'], n: 6 },
+    ]);
+  });
+
+  /** The classic form's matches, sorted by _id, for comparison. */
+  async function classic(): Promise<Map<number, AnyDoc[]>> {
+    const got = await agg<{ _id: number; hits: AnyDoc[] }>('lkp_local', [{ $lookup: { from: 'lkp_foreign', localField: 'k', foreignField: 'k', as: 'hits' } }]);
+    return new Map(got.map((g) => [g._id, [...g.hits].sort((a, b) => String(a._id).localeCompare(String(b._id)))]));
+  }
+
+  it('runs the pipeline on the matching foreign documents only, as the form without a pipeline matches them', async () => {
+    const got = await agg<{ _id: number; hits: AnyDoc[] }>('lkp_local', [
+      { $lookup: { from: 'lkp_foreign', localField: 'k', foreignField: 'k', pipeline: [{ $sort: { _id: 1 } }], as: 'hits' } },
+      { $sort: { _id: 1 } },
+    ]);
+    const expected = await classic();
+    expect(got.map((g) => [g._id, g.hits])).toEqual([...expected].sort((a, b) => a[0] - b[0]));
+    // Spelled out: missing and null match null/missing, arrays match on any element, nothing matches 'nope'.
+    expect(got.map((g) => g.hits.map((h) => h._id))).toEqual([['v', 'x'], ['y', 'z'], ['u', 'v', 'w', 'x'], ['y', 'z'], []]);
+  });
+
+  it('evaluates let variables per input document inside the pipeline, and still runs a pipeline over no matches', async () => {
+    const got = await agg<{ _id: number; hits: unknown[] }>('lkp_local', [
+      {
+        $lookup: {
+          from: 'lkp_foreign',
+          localField: 'k',
+          foreignField: 'k',
+          let: { min: '$min' },
+          pipeline: [{ $match: { $expr: { $gte: ['$n', '$$min'] } } }, { $sort: { _id: 1 } }, { $group: { _id: null, ids: { $push: '$_id' } } }, { $project: { _id: 0, ids: 1 } }],
+          as: 'hits',
+        },
+      },
+      { $sort: { _id: 1 } },
+    ]);
+    // $$min is missing for _id 2 and 5: every number compares greater than a missing value.
+    expect(got.map((g) => g.hits)).toEqual([[{ ids: ['v'] }], [{ ids: ['y', 'z'] }], [{ ids: ['u', 'v', 'w', 'x'] }], [{ ids: ['y', 'z'] }], []]);
+    const counted = await agg<{ _id: number; hits: unknown[] }>('lkp_local', [
+      { $match: { _id: 5 } },
+      { $lookup: { from: 'lkp_foreign', localField: 'k', foreignField: 'k', pipeline: [{ $facet: { n: [{ $count: 'n' }] } }], as: 'hits' } },
+    ]);
+    expect(counted).toEqual([{ _id: 5, k: 'nope', hits: [{ n: [] }] }]);
+  });
+});
+
 describe('$facet, $unwind, $bucket, $bucketAuto and $sortByCount', () => {
   it('$facet runs independent sub-pipelines and returns them in one document', async () => {
     const got = await agg('events', [
@@ -713,6 +767,29 @@ describe('$facet, $unwind, $bucket, $bucketAuto and $sortByCount', () => {
         { _id: 1, tags: 'b', idx: 1 },
         { _id: 1, tags: 'c', idx: 2 },
         { _id: 3, tags: 'solo', idx: null },
+      ]);
+    });
+
+    it('unwinds a nested array of stored documents, lets later stages change the copies and leaves the stored documents as they were', async () => {
+      await seed('unwind_nested', [
+        { _id: 1, a: { b: [1, 2], keep: 'x' }, n: 1 },
+        { _id: 2, a: { b: 3, keep: 'y' }, n: 2 },
+      ]);
+      const pipeline = [{ $sort: { _id: 1 } }, { $unwind: '$a.b' }, { $addFields: { 'a.seen': true, n: { $add: ['$n', 10] } } }];
+      const expected = [
+        { _id: 1, a: { b: 1, keep: 'x', seen: true }, n: 11 },
+        { _id: 1, a: { b: 2, keep: 'x', seen: true }, n: 11 },
+        { _id: 2, a: { b: 3, keep: 'y', seen: true }, n: 12 },
+      ];
+      expect(await agg('unwind_nested', pipeline)).toEqual(expected);
+      expect(await agg('unwind_nested', pipeline)).toEqual(expected);
+      expect(await agg('unwind_nested', [{ $unwind: '$a.b' }, { $group: { _id: '$_id', bs: { $push: '$a.b' } } }, { $sort: { _id: 1 } }])).toEqual([
+        { _id: 1, bs: [1, 2] },
+        { _id: 2, bs: [3] },
+      ]);
+      expect(await coll('unwind_nested').find().sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 1, a: { b: [1, 2], keep: 'x' }, n: 1 },
+        { _id: 2, a: { b: 3, keep: 'y' }, n: 2 },
       ]);
     });
 

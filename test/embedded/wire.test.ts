@@ -277,6 +277,29 @@ describe('malformed wire messages', () => {
   }
 });
 
+describe('message framing', () => {
+  it('answers messages split into many small writes and several messages sent in one write', async () => {
+    const conn = await RawConnection.open(ts.store.port);
+    const bytes = message(OP_MSG, opMsgBody({ find: 'seeded', filter: {}, sort: { _id: 1 }, $db: 'wire' }));
+    // The length prefix itself arrives in pieces, then the body in uneven chunks.
+    for (let at = 0; at < bytes.length; at += 3) {
+      conn.write(bytes.subarray(at, at + 3));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(parseOpMsg(await conn.nextMessage()).doc.cursor.firstBatch).toEqual(seeded);
+    const pings = [1, 2, 3].map((i) => message(OP_MSG, opMsgBody({ ping: 1, $db: 'admin' }), 9_000 + i));
+    const joined = Buffer.concat(pings);
+    conn.write(joined.subarray(0, pings[0]!.length + 5));
+    conn.write(joined.subarray(pings[0]!.length + 5));
+    for (const i of [1, 2, 3]) {
+      const reply = parseOpMsg(await conn.nextMessage());
+      expect(reply.responseTo).toBe(9_000 + i);
+      expect(reply.doc.ok).toBe(1);
+    }
+    expect(conn.closed).toBe(false);
+  });
+});
+
 describe('handshake', () => {
   it('answers a legacy OP_QUERY isMaster on admin.$cmd with an OP_REPLY that never advertises compression', async () => {
     const conn = await RawConnection.open(ts.store.port);

@@ -28,6 +28,11 @@ function stageName(stage: Doc): string {
 function isNonMutating(stage: Doc): boolean {
   const name = stageName(stage);
   if (name === '$addFields' || name === '$set') return Object.keys(stage[name] as Doc).every((k) => !k.includes('.'));
+  // mingo's $unwind builds a new document per array element; only these two options write into the input.
+  if (name === '$unwind') {
+    const spec = stage.$unwind;
+    return typeof spec === 'string' || (isPlainObject(spec) && spec.includeArrayIndex === undefined && spec.preserveNullAndEmptyArrays !== true);
+  }
   if (name === '$facet') return Object.values(stage.$facet as Record<string, Doc[]>).every((p) => p.every(isNonMutating));
   return NON_MUTATING.has(name);
 }
@@ -87,6 +92,9 @@ function rewriteCount(stages: Doc[]): Doc[] {
     if ('$facet' in stage && isPlainObject(stage.$facet)) {
       const facets = Object.fromEntries(Object.entries(stage.$facet).map(([k, p]) => [k, Array.isArray(p) ? rewriteCount(p as Doc[]) : p]));
       return [{ $facet: facets }];
+    }
+    if ('$lookup' in stage && isPlainObject(stage.$lookup) && Array.isArray(stage.$lookup.pipeline)) {
+      return [{ $lookup: { ...stage.$lookup, pipeline: rewriteCount(stage.$lookup.pipeline as Doc[]) } }];
     }
     return [stage];
   });

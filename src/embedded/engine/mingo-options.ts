@@ -12,6 +12,7 @@ import { accumulatorOverrides } from './accumulators.ts';
 import { comparisonOverrides } from './comparison-operators.ts';
 import { dateOperatorOverrides } from './date-operators.ts';
 import { $sort } from './sort-stage.ts';
+import { lookupStage } from './lookup-stage.ts';
 import { StoreError } from './errors.ts';
 import type { Doc } from './types.ts';
 
@@ -19,7 +20,8 @@ import type { Doc } from './types.ts';
 const CONTEXT = Context.init({
   accumulator: { ...accumulator, ...accumulatorOverrides() },
   expression: { ...expression, ...dateOperatorOverrides(), ...comparisonOverrides() },
-  pipeline: { ...pipeline, $sort },
+  // Prepared per call, since the class is only reachable once this module has loaded.
+  pipeline: { ...pipeline, $sort, $lookup: lookupStage((options) => ComputeOptions.init(options) as never) },
   projection,
   query,
   window,
@@ -59,7 +61,7 @@ function plainOptions(opts: { cloneInput?: boolean; collectionResolver?: (name: 
  * build this process already loaded ('mingo/core' resolves to it under Node), never a second copy.
  */
 const { ComputeOptions } = createRequire(import.meta.url)(join(dirname(createRequire(import.meta.url).resolve('mingo/core')), '_internal.js')) as {
-  ComputeOptions: { init(options: Options): Options };
+  ComputeOptions: { init(options: Options): Options & { update(locals: object): never } };
 };
 const PREPARED = ComputeOptions.init(plainOptions({}));
 const PREPARED_CLONE_INPUT = ComputeOptions.init(plainOptions({ cloneInput: true }));

@@ -8,7 +8,10 @@ import { StoreError } from './errors.ts';
 
 const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})?$/;
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
+/** Per named zone, offsets by quarter hour since the epoch; numeric keys keep a lookup cheap on hot paths. */
+const offsetCache = new Map<string, Map<number, number>>();
+/** Fixed offsets by zone string, or null for a named zone (parsed once, not per document). */
+const fixedOffsets = new Map<string, number | null>();
 const OFFSET_CACHE_LIMIT = 100_000;
 // Transitions fall on quarter hours in every zone in use, so the offset is constant within one.
 const QUARTER_HOUR = 15 * 60_000;
@@ -38,13 +41,16 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
 /** The zone's offset from UTC in milliseconds at the given instant. */
 export function zoneOffsetMs(zone: string | undefined, instant: number): number {
   if (zone === undefined || zone === null || zone === 'UTC' || zone === 'GMT' || zone === 'Z') return 0;
-  const fixed = FIXED_OFFSET.exec(zone);
-  if (fixed) {
-    const minutes = Number(fixed[2]) * 60 + Number(fixed[3] ?? 0);
-    return (fixed[1] === '-' ? -minutes : minutes) * 60_000;
+  const fixed = fixedOffsetOf(zone);
+  if (fixed !== null) return fixed;
+  let zoneCache = offsetCache.get(zone);
+  if (!zoneCache) {
+    if (offsetCache.size > 1_000) offsetCache.clear();
+    zoneCache = new Map();
+    offsetCache.set(zone, zoneCache);
   }
-  const cacheKey = `${zone}|${Math.floor(instant / QUARTER_HOUR)}`;
-  const cached = offsetCache.get(cacheKey);
+  const quarter = Math.floor(instant / QUARTER_HOUR);
+  const cached = zoneCache.get(quarter);
   if (cached !== undefined) return cached;
   const parts: Record<string, number> = {};
   for (const part of formatterFor(zone).formatToParts(new Date(instant))) {
@@ -52,8 +58,20 @@ export function zoneOffsetMs(zone: string | undefined, instant: number): number 
   }
   const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
   const offset = wall - Math.floor(instant / 1000) * 1000;
-  if (offsetCache.size > OFFSET_CACHE_LIMIT) offsetCache.clear();
-  offsetCache.set(cacheKey, offset);
+  if (zoneCache.size > OFFSET_CACHE_LIMIT) zoneCache.clear();
+  zoneCache.set(quarter, offset);
+  return offset;
+}
+
+function fixedOffsetOf(zone: string): number | null {
+  let offset = fixedOffsets.get(zone);
+  if (offset === undefined) {
+    const fixed = FIXED_OFFSET.exec(zone);
+    const minutes = fixed ? Number(fixed[2]) * 60 + Number(fixed[3] ?? 0) : 0;
+    offset = fixed ? (fixed[1] === '-' ? -minutes : minutes) * 60_000 : null;
+    if (fixedOffsets.size > 1_000) fixedOffsets.clear();
+    fixedOffsets.set(zone, offset);
+  }
   return offset;
 }
 

@@ -23,7 +23,9 @@ const HANDSHAKE_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
  * change they made is durable. A malformed message closes this connection only.
  */
 export class Connection {
-  private buffer: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet framed, kept as chunks: a large message is copied once, not once per chunk. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -48,16 +50,21 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    while (this.buffer.length >= 4) {
-      const length = this.buffer.readInt32LE(0);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      const length = this.chunks[0]!.readInt32LE(0);
       if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE_BYTES) {
         this.reject(new ProtocolError(`message length ${length} is outside [${HEADER_SIZE}, ${MAX_MESSAGE_SIZE_BYTES}]`));
         return;
       }
-      if (this.buffer.length < length) return;
-      const message = this.buffer.subarray(0, length);
-      this.buffer = this.buffer.subarray(length);
+      if (this.buffered < length) return;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      const message = all.subarray(0, length);
+      const rest = all.subarray(length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
       this.queue = this.queue.then(() => this.handle(message)).catch((error: unknown) => this.reject(error));
     }
   }
