@@ -2,7 +2,7 @@ import { evalExpr } from 'mingo/core';
 import * as expressionOperators from 'mingo/operators/expression';
 import type { Options } from 'mingo/types';
 import { StoreError } from './errors.ts';
-import { formatOffset, zoneOffsetMs } from './timezones.ts';
+import { formatOffset, wallClockToInstant, zoneOffsetMs } from './timezones.ts';
 import { isPlainObject } from './values.ts';
 
 /**
@@ -35,28 +35,14 @@ const $dateTrunc: Operator = (obj, expr, options) => {
   if (fixed !== undefined) {
     // MongoDB bins units up to an hour in real time, counted from local 2000-01-01 00:00: a repeated hour
     // after a daylight-saving change is a bin of its own, and half-hour zones keep their bins on the grid.
-    const reference = earliestInstantOf(zone, REFERENCE_WALL);
+    const reference = wallClockToInstant(zone, REFERENCE_WALL);
     return new Date(instant - mod(instant - reference, fixed * binSize));
   }
   const wall = instant + zoneOffsetMs(zone, instant);
   const truncated = truncateWall(wall, String(unit), binSize, String(args.startOfWeek ?? 'sunday'));
-  return new Date(earliestInstantOf(zone, truncated));
+  return new Date(wallClockToInstant(zone, truncated));
 };
 
-/**
- * The instant a local wall-clock reading names. A reading that happens twice (clocks going back) is its
- * first occurrence; one that never happens (clocks going forward, e.g. a skipped midnight) is read with
- * the offset from before the change, so a day whose midnight is skipped starts at its first instant,
- * not in the day before.
- */
-function earliestInstantOf(zone: string | undefined, wall: number): number {
-  const before = zoneOffsetMs(zone, wall - DAY);
-  const instant = wall - before;
-  const at = zoneOffsetMs(zone, instant);
-  if (at === before) return instant;
-  const later = wall - at;
-  return zoneOffsetMs(zone, later) === at ? later : instant;
-}
 
 function truncateWall(wall: number, unit: string, binSize: number, startOfWeek: string): number {
   const d = new Date(wall);

@@ -75,13 +75,22 @@ function fixedOffsetOf(zone: string): number | null {
   return offset;
 }
 
-/** The instant at which the zone's wall clock shows `wallMs` (wall-clock time encoded as if it were UTC). */
+/**
+ * The instant at which the zone's wall clock shows `wallMs` (wall-clock time encoded as if it were UTC).
+ * A reading that happens twice (clocks going back) is its first occurrence; one that never happens
+ * (clocks going forward, e.g. a skipped midnight) is read with the offset from before the change, so a
+ * day whose midnight is skipped starts at its first instant, not in the day before.
+ */
 export function wallClockToInstant(zone: string | undefined, wallMs: number): number {
-  // Two rounds settle the offset, including across a daylight-saving change.
-  let instant = wallMs - zoneOffsetMs(zone, wallMs);
-  instant = wallMs - zoneOffsetMs(zone, instant);
-  return instant;
+  const before = zoneOffsetMs(zone, wallMs - DAY_MS);
+  const instant = wallMs - before;
+  const at = zoneOffsetMs(zone, instant);
+  if (at === before) return instant;
+  const later = wallMs - at;
+  return zoneOffsetMs(zone, later) === at ? later : instant;
 }
+
+const DAY_MS = 86_400_000;
 
 /** "+hh:mm" for an offset, the form mingo's date operators take. */
 export function formatOffset(offsetMs: number): string {
