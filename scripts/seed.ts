@@ -28,6 +28,12 @@
  * a digest of them. Requests are sent one after another: person processing depends on their order.
  *
  * Prints what it made (events by name, users, identified share, sessions, groups, period) and the rate.
+ *
+ * Size: the embedded store keeps documents as JavaScript objects, ~8.6 KB of heap per seeded event, so
+ * a million events need ~10 GB. The store this script starts gets 60 % of the machine's memory; the
+ * server needs the same to open the result (the run prints the NODE_OPTIONS to use). Measured on the
+ * 2-core machine, shared with other work: the pipeline ~1,000 events/s, --fast ~2,000 events/s for the
+ * first 100,000, both falling as the store grows; a million with --fast took 20 minutes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,7 +43,7 @@ import { openStorage, type Storage } from '../src/db/storage.ts';
 import { parseSeedOptions, USAGE, type SeedOptions } from './lib/seed/options.ts';
 import { describeResult, progressPrinter } from './lib/seed/report.ts';
 import { seedServer, seedStorage, type SeedResult } from './lib/seed/run.ts';
-import { startStoreProcess, type StoreProcess } from './lib/seed/store-process.ts';
+import { startStoreProcess, storeHeapMbFor, type StoreProcess } from './lib/seed/store-process.ts';
 
 const log = (line = ''): void => void process.stdout.write(`${line}\n`);
 
@@ -65,9 +71,11 @@ async function seedLocally(options: SeedOptions): Promise<void> {
   }
   await storage.close();
   await store?.stop();
+  // Node's default heap (~4 GB) holds about 400,000 seeded events in the embedded store.
+  const heap = result.stats.events > 300_000 ? `NODE_OPTIONS=--max-old-space-size=${storeHeapMbFor(result.stats.events)} ` : '';
   const where =
     external === undefined
-      ? `data: ${dataDir} — start the server on it with DATA_DIR=${dataDir} npm start (the project is in the projects list; the admin key is generated on first start)`
+      ? `data: ${dataDir} — start the server on it with ${heap}DATA_DIR=${dataDir} npm start (the project is in the projects list; the admin key is generated on first start)`
       : `data: ${external.replace(/\/\/[^@/]*@/, '//***@')}`;
   log();
   for (const line of describeResult(options, result, where)) log(line);

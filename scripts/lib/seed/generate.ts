@@ -59,11 +59,12 @@ export class SeedGenerator {
     this.calendar = new Calendar(options.timeZone, options.days, options.endDate);
     this.population = new Population(options.seed, options.users, options.days);
     this.activity = this.calibrate();
-    this.stats = { events: 0, byName: new Map(), usersSeen: 0, usersIdentified: 0, personlessEvents: 0, sessions: 0, companies: 0, first: Infinity, last: -Infinity, digest: '', activity: this.activity };
+    this.stats = emptyStats(this.activity);
   }
 
-  /** Events in time order, in batches of `batchSize`; counts go into {@link stats} as they pass. */
+  /** Events in time order, in batches of `batchSize`; counts go into {@link stats} (afresh) as they pass. */
   *batches(): Generator<SeedEvent[]> {
+    Object.assign(this.stats, emptyStats(this.activity));
     const items = this.plan(this.activity);
     const pending = new EventHeap();
     const hash = createHash('sha256');
@@ -150,12 +151,12 @@ export class SeedGenerator {
 
   /**
    * The activity that brings the total near `events`: the count is monotone in the activity, so a
-   * few secant steps on its logarithm settle within 3 %. When even the least activity gives more
+   * few secant steps on its logarithm settle within 2 %. When even the least activity gives more
    * events than asked (first visits and signups alone), the least is used.
    */
   private calibrate(): number {
     const target = this.options.events;
-    const close = (count: number) => Math.abs(count - target) <= 0.03 * target;
+    const close = (count: number) => Math.abs(count - target) <= 0.02 * target;
     let best = { activity: 1, count: this.countAt(1) };
     let previous = best;
     // Returning visits are most of a big history: start from "events grow about as fast as activity".
@@ -171,6 +172,10 @@ export class SeedGenerator {
     this.walkCounts.clear();
     return best.activity;
   }
+}
+
+function emptyStats(activity: number): GeneratedStats {
+  return { events: 0, byName: new Map(), usersSeen: 0, usersIdentified: 0, personlessEvents: 0, sessions: 0, companies: 0, first: Infinity, last: -Infinity, digest: '', activity };
 }
 
 /** Min-heap of events by (ms, uuid). */

@@ -75,6 +75,7 @@ export function parseSeedOptions(argv: string[], env: NodeJS.ProcessEnv = proces
   } catch {
     throw new Error(`--timezone must be an IANA time zone such as Europe/Berlin, got ${timeZone}`);
   }
+  if (values.end !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.end)) throw new Error(`--end must be a date like 2025-06-01, got ${values.end}`);
   const weekStart = values['week-start'] ?? 'sunday';
   if (weekStart !== 'sunday' && weekStart !== 'monday') throw new Error(`--week-start must be sunday or monday, got ${weekStart}`);
   if (values.url !== undefined && values.fast) throw new Error('--fast writes to a store directly; it cannot be combined with --url');

@@ -4,7 +4,11 @@ import type { Progress, SeedResult } from './run.ts';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const pct = (part: number, whole: number) => `${fmt((100 * part) / Math.max(1, whole), 1)}%`;
-const secs = (ms: number) => (ms < 120_000 ? `${fmt(ms / 1000, 1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
+const secs = (ms: number) => {
+  if (ms < 120_000) return `${fmt(ms / 1000, 1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+};
 /** A local date and time in the project's zone. */
 const local = (ms: number, timeZone: string) => new Date(ms + offsetMs(timeZone, ms)).toISOString().slice(0, 16).replace('T', ' ');
 

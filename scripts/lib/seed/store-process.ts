@@ -22,12 +22,18 @@ const SELF = fileURLToPath(import.meta.url);
  * twice Node's default limit. The child may use 60 % of the machine's memory.
  */
 const HEAP_MB = Math.floor((totalmem() / 2 ** 20) * 0.6);
+const HEAP_BYTES_PER_EVENT = 8_600;
 /**
  * Each periodic snapshot rewrites the whole data set, so at the store's default (every 64 MiB of log)
  * loading a million events rewrites gigabytes dozens of times, and blocks writes for tens of seconds
  * near the end. Seeding takes none: stopping writes one final snapshot, which the server then loads.
  */
 const SNAPSHOT_AFTER_LOG_BYTES = Number.MAX_SAFE_INTEGER;
+
+/** Heap the embedded store needs for `events` seeded events, in MiB (what the server needs to open the result). */
+export function storeHeapMbFor(events: number): number {
+  return Math.ceil((events * HEAP_BYTES_PER_EVENT) / 2 ** 20 / 1024) * 1024 + 1024;
+}
 
 export async function startStoreProcess(dataDir: string, timeoutMs = 60_000): Promise<StoreProcess> {
   // A larger young generation: the store allocates heavily per insert, and ~10 % more events/s were measured with it.
@@ -65,6 +71,9 @@ async function serve(dataDir: string): Promise<void> {
   };
   process.on('message', (message) => void (message === 'stop' && stop()));
   process.on('disconnect', () => void stop());
+  // Ctrl-C reaches the whole process group: stop cleanly (final snapshot) rather than die mid-write.
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
   process.send!({ url: store.url });
 }
 

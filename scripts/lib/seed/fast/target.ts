@@ -1,7 +1,6 @@
 import type { EventDocument } from '../../../../src/db/documents.ts';
 import type { ProjectScope } from '../../../../src/db/project-scope.ts';
 import { escapeKey } from '../../../../src/db/property-keys.ts';
-import { DURABLE } from '../../../../src/db/write-concern.ts';
 import { Enricher } from '../../../../src/ingest/enrich/enrich.ts';
 import type { NormalizedEvent } from '../../../../src/ingest/types.ts';
 import { WarningSink } from '../../../../src/ingest/warnings.ts';
@@ -81,7 +80,7 @@ export class FastTarget implements SeedTarget {
     await insertChunks(this.persons.merges.map((m) => ({ ...m, mergedAt: now })), (docs) => data.personMerges.insertMany(docs, { ordered: false }));
     const groups = [...this.groups.groups.values()].map((g) => ({ ...g, updatedAt: now }));
     await insertChunks(groups, (docs) => data.groups.insertMany(docs, { ordered: false }));
-    await insertChunks(this.sessions.documents(), (docs) => data.sessions.insertMany(docs, { ordered: false, writeConcern: DURABLE }));
+    await insertChunks(this.sessions.documents(), (docs) => data.sessions.insertMany(docs, { ordered: false }));
     await this.definitions.flush();
     await this.warnings.flush(this.scope);
   }
